@@ -1,0 +1,36 @@
+// ReplicaSet reconciliation as a pure function: (desired replicas, observed pods) → plan.
+
+export interface PodSummary {
+  name: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  ready: boolean;
+  /** marked for deletion (Terminating) */
+  deleting: boolean;
+  /** creation time, ms */
+  created: number;
+  /** scheduled to a node */
+  scheduled: boolean;
+}
+
+export interface ReplicaPlan {
+  create: number;
+  /** pod names to delete: extras, and finished pods that must be replaced */
+  delete: string[];
+}
+
+/** Pods that count towards the replica count: not terminating and not finished. */
+export const isActive = (p: PodSummary) => !p.deleting && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+
+export function reconcileReplicas(replicas: number, pods: PodSummary[]): ReplicaPlan {
+  const active = pods.filter(isActive);
+  const finished = pods.filter((p) => !p.deleting && !isActive(p));
+  const plan: ReplicaPlan = { create: 0, delete: finished.map((p) => p.name) };
+  if (active.length < replicas) plan.create = replicas - active.length;
+  if (active.length > replicas) {
+    // Kubernetes' order: unscheduled, then pending, then not ready, then the newest.
+    const rank = (p: PodSummary) => (!p.scheduled ? 0 : p.phase === 'Pending' ? 1 : !p.ready ? 2 : 3);
+    const victims = [...active].sort((a, b) => rank(a) - rank(b) || b.created - a.created || a.name.localeCompare(b.name));
+    plan.delete.push(...victims.slice(0, active.length - replicas).map((p) => p.name));
+  }
+  return plan;
+}
