@@ -1,0 +1,221 @@
+// What each API operation does on a node. Reads come from the node's store; writes go through
+// the ObjectService, so validation happens before anything changes.
+
+import { STARLING_VERSION } from '../config.ts';
+import { StarlingError } from '../errors.ts';
+import { PROTOCOL_VERSION } from './protocol.ts';
+import type { StarlingNode } from '../host/node.ts';
+import { decodeManifests, matchesSelector, parseSelectorString, resolveKindName } from '../manifest/index.ts';
+import type { KObject, LabelSelector, PodSpec } from '../objects/types.ts';
+import { keyOf, objectKey, parseKey } from '../objects/types.ts';
+import { SANDBOX_CONTAINER } from '../runtime/types.ts';
+
+export interface Stream {
+  item(x: unknown): void;
+  end(): void;
+  /** called when the client cancels or goes away */
+  onCancel(fn: () => void): void;
+}
+
+type Args = Record<string, any>;
+
+function str(args: Args, field: string, required = true): string | undefined {
+  const v = args[field];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || v === '') throw new StarlingError('BadRequest', `args.${field}: must be a non-empty string`);
+  return v;
+}
+
+/** Resolves what the user typed (`po`, `deploy`, `deployment.apps`) to a served kind. */
+export function kindArg(args: Args) {
+  const entry = resolveKindName(str(args, 'kind')!);
+  if (!entry.served) throw new StarlingError('UnknownKind', `Starling does not serve ${entry.kind} yet`);
+  return entry;
+}
+
+function selectorArg(args: Args): LabelSelector | undefined {
+  const s = str(args, 'selector', false);
+  return s ? parseSelectorString(s) : undefined;
+}
+
+export class Handlers {
+  constructor(private node: StarlingNode) {}
+
+  version() {
+    return { version: STARLING_VERSION, node: this.node.name, protocol: PROTOCOL_VERSION };
+  }
+
+  async apply(args: Args) {
+    const text = str(args, 'manifest')!;
+    const { objects, warnings } = decodeManifests(text);
+    if (objects.length === 0) throw new StarlingError('Invalid', 'no objects passed to apply');
+    const results = await this.node.objects.apply(objects);
+    return {
+      warnings,
+      results: results.map(({ obj, outcome }) => ({ kind: obj.kind, apiVersion: obj.apiVersion, name: obj.metadata.name, namespace: obj.metadata.namespace, outcome })),
+    };
+  }
+
+  /** One object (name given) or a list. */
+  get(args: Args) {
+    const entry = kindArg(args);
+    const name = str(args, 'name', false);
+    const ns = entry.namespaced ? (args.allNamespaces ? undefined : (str(args, 'namespace', false) ?? 'default')) : '';
+    if (name) {
+      const obj = entry.kind === 'Event' ? this.events({ namespace: ns }).find((e) => e.metadata.name === name) : this.node.store.get(objectKey(entry.kind, ns, name));
+      if (!obj) throw new StarlingError('NotFound', `${entry.plural}${entry.group ? '.' + entry.group : ''} "${name}" not found`);
+      return obj;
+    }
+    return { items: this.list(entry.kind, ns, selectorArg(args)) };
+  }
+
+  list(kind: string, namespace: string | undefined, selector?: LabelSelector): KObject[] {
+    const items = kind === 'Event' ? this.events({ namespace }) as unknown as KObject[] : this.node.store.list(kind, namespace || undefined);
+    return items
+      .filter((o) => !selector || matchesSelector(o.metadata.labels ?? {}, selector))
+      .sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  events(args: Args) {
+    const ns = args.namespace as string | undefined;
+    return this.node.store.events().filter((e) => !ns || e.metadata.namespace === ns);
+  }
+
+  async delete(args: Args) {
+    let targets: { kind: string; namespace?: string; name: string; group?: string; plural?: string }[];
+    if (typeof args.manifest === 'string') {
+      targets = decodeManifests(args.manifest).objects.map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+    } else {
+      const entry = kindArg(args);
+      if (!entry.appliable) throw new StarlingError('Invalid', `${entry.plural} cannot be deleted by users`);
+      const ns = entry.namespaced ? (str(args, 'namespace', false) ?? 'default') : undefined;
+      const names: string[] = Array.isArray(args.names) ? args.names : [str(args, 'name')!];
+      targets = names.map((name) => ({ kind: entry.kind, namespace: ns, name }));
+    }
+    const deleted: { kind: string; name: string; namespace?: string }[] = [];
+    const missing: string[] = [];
+    for (const t of targets) {
+      if (t.kind === 'Namespace' && t.name === 'default') {
+        throw new StarlingError('Invalid', 'namespaces "default" is forbidden: this namespace may not be deleted');
+      }
+      const o = this.node.objects.delete(objectKey(t.kind, t.namespace, t.name));
+      if (o) deleted.push({ kind: t.kind, name: t.name, namespace: t.namespace });
+      else missing.push(`${t.kind} "${t.name}" not found`);
+    }
+    if (deleted.length === 0 && missing.length) throw new StarlingError('NotFound', missing.join('; '));
+    if (args.wait) await this.waitGone(deleted.map((d) => objectKey(d.kind, d.namespace, d.name)), Number(args.timeoutMs) || 60_000);
+    return { deleted, missing };
+  }
+
+  private waitGone(keys: string[], timeoutMs: number) {
+    return new Promise<void>((resolve) => {
+      const check = () => keys.every((k) => !this.node.store.get(k));
+      if (check()) return resolve();
+      const timer = setTimeout(done, timeoutMs);
+      const off = this.node.store.watch(() => check() && done());
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+
+  watch(args: Args, stream: Stream) {
+    const entry = kindArg(args);
+    const ns = entry.namespaced && !args.allNamespaces ? (str(args, 'namespace', false) ?? 'default') : undefined;
+    const name = str(args, 'name', false);
+    const selector = selectorArg(args);
+    const wants = (o: KObject) =>
+      o.kind === entry.kind && (ns === undefined || o.metadata.namespace === ns) && (!name || o.metadata.name === name) &&
+      (!selector || matchesSelector(o.metadata.labels ?? {}, selector));
+    if (!args.noInitial) {
+      for (const o of this.list(entry.kind, ns, selector)) if (wants(o)) stream.item({ type: 'ADDED', object: o });
+    }
+    const off = this.node.store.watch((type, o) => {
+      if (wants(o)) stream.item({ type, object: o });
+    });
+    stream.onCancel(off);
+  }
+
+  describe(args: Args) {
+    const entry = kindArg(args);
+    const ns = entry.namespaced ? (str(args, 'namespace', false) ?? 'default') : '';
+    const name = str(args, 'name', false);
+    const objects = name ? [this.node.store.get(objectKey(entry.kind, ns, name))] : this.list(entry.kind, ns || undefined, selectorArg(args));
+    if (name && !objects[0]) throw new StarlingError('NotFound', `${entry.plural}${entry.group ? '.' + entry.group : ''} "${name}" not found`);
+    return objects.map((o) => {
+      const obj = o!;
+      const related: Record<string, KObject[]> = {};
+      if (obj.kind === 'ReplicaSet' || obj.kind === 'Deployment') {
+        const childKind = obj.kind === 'ReplicaSet' ? 'Pod' : 'ReplicaSet';
+        const children = this.node.store.list(childKind, obj.metadata.namespace)
+          .filter((c) => c.metadata.ownerReferences?.some((r) => r.uid === obj.metadata.uid));
+        if (obj.kind === 'ReplicaSet') related.pods = children;
+        else related.replicaSets = children;
+      }
+      return { object: obj, events: this.node.store.events(keyOf(obj)), related };
+    });
+  }
+
+  actors(args: Args) {
+    let records = this.node.store.actors();
+    if (args.kind) {
+      const entry = kindArg(args);
+      records = records.filter((r) => parseKey(r.key).kind === entry.kind);
+      const name = str(args, 'name', false);
+      if (name) {
+        const ns = entry.namespaced ? (str(args, 'namespace', false) ?? 'default') : '';
+        records = records.filter((r) => r.key === objectKey(entry.kind, ns, name));
+        if (records.length === 0) throw new StarlingError('NotFound', `no actor for ${entry.kind} "${name}"`);
+      } else if (entry.namespaced && !args.allNamespaces && args.namespace) {
+        records = records.filter((r) => parseKey(r.key).namespace === args.namespace);
+      }
+    }
+    return {
+      items: records.map((r) => {
+        const { kind, namespace, name } = parseKey(r.key);
+        return { kind, namespace, name, node: r.node, state: r.state, since: r.since, transitions: r.transitions };
+      }).sort((a, b) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
+    };
+  }
+
+  /** The runtime id of a pod's container (the first one when none is named). */
+  private containerOf(args: Args): { id: string; name: string } {
+    const ns = str(args, 'namespace', false) ?? 'default';
+    const podName = str(args, 'pod')!;
+    const pod = this.node.store.get(objectKey('Pod', ns, podName));
+    if (!pod) throw new StarlingError('NotFound', `pods "${podName}" not found`);
+    const spec = pod.spec as PodSpec;
+    const want = str(args, 'container', false) ?? spec.containers[0].name;
+    const all = [...(spec.initContainers ?? []), ...spec.containers].map((c) => c.name);
+    if (!all.includes(want) || want === SANDBOX_CONTAINER) {
+      throw new StarlingError('BadRequest', `container ${want} is not valid for pod ${podName}; choose one of: [${spec.containers.map((c) => c.name).join(' ')}]`);
+    }
+    const ctx = this.node.host.context<{ containers: { name: string; id?: string }[] }>(keyOf(pod));
+    const id = ctx?.containers.find((c) => c.name === want)?.id;
+    if (!id) throw new StarlingError('BadRequest', `container "${want}" in pod "${podName}" has not started yet`);
+    return { id, name: want };
+  }
+
+  async logs(args: Args, stream: Stream) {
+    const { id } = this.containerOf(args);
+    let cancelled = false;
+    stream.onCancel(() => (cancelled = true));
+    const tail = args.tail === undefined ? undefined : Number(args.tail);
+    for await (const chunk of this.node.opts.runtime.logs(id, { follow: !!args.follow, tail: tail !== undefined && tail >= 0 ? tail : undefined })) {
+      if (cancelled) break;
+      stream.item(chunk);
+    }
+    stream.end();
+  }
+
+  async exec(args: Args) {
+    const { id } = this.containerOf(args);
+    const command = args.command;
+    if (!Array.isArray(command) || command.length === 0 || command.some((c) => typeof c !== 'string')) {
+      throw new StarlingError('BadRequest', 'args.command: must be a non-empty list of strings');
+    }
+    return await this.node.opts.runtime.exec(id, command);
+  }
+}

@@ -1,0 +1,140 @@
+// The node's WebSocket server. One port: `/api` for clients (admin token in every request);
+// the peer protocol joins it on its own path with the cluster issue. Every frame is checked:
+// garbage, oversized or unauthenticated frames get an error reply and change nothing.
+
+import { createServer, type Server } from 'node:http';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { asStarlingError, StarlingError } from '../errors.ts';
+import { tokenMatches } from './auth.ts';
+import { type Handlers, type Stream } from './handlers.ts';
+import { API_PATH, encode, OPS, packr, PROTOCOL_VERSION, type Reply, type Request } from './protocol.ts';
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  adminToken: string;
+  maxFrameBytes: number;
+  log(msg: string): void;
+}
+
+export class ApiServer {
+  private http?: Server;
+  private wss?: WebSocketServer;
+
+  constructor(private handlers: Handlers, private opts: ApiServerOptions) {}
+
+  async start(): Promise<number> {
+    this.http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' });
+      res.end('starling: connect with a WebSocket client at /api\n');
+    });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxFrameBytes * 2 });
+    this.http.on('upgrade', (req, socket, head) => {
+      if ((req.url ?? '').split('?')[0] !== API_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      this.wss!.handleUpgrade(req, socket, head, (ws) => this.connection(ws));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.http!.once('error', reject);
+      this.http!.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    const addr = this.http.address();
+    return typeof addr === 'object' && addr ? addr.port : this.opts.port;
+  }
+
+  async stop() {
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
+    this.wss?.close();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.http?.closeAllConnections?.();
+  }
+
+  private connection(ws: WebSocket) {
+    const streams = new Map<number, () => void>();
+    const send = (reply: Reply) => {
+      if (ws.readyState === ws.OPEN) ws.send(encode(reply));
+    };
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      for (const cancel of streams.values()) cancel();
+      streams.clear();
+    });
+    ws.on('message', (data, isBinary) => {
+      let req: Request;
+      try {
+        if (!isBinary) throw new StarlingError('BadRequest', 'frames must be binary msgpack');
+        req = packr.unpack(data as Uint8Array) as Request;
+        if (!req || typeof req !== 'object' || typeof req.id !== 'number') throw new StarlingError('BadRequest', 'a request needs a numeric id');
+      } catch (e) {
+        const err = e instanceof StarlingError ? e : new StarlingError('BadRequest', `malformed frame: ${(e as Error).message}`);
+        send({ v: PROTOCOL_VERSION, id: 0, ok: false, error: err.toJSON() });
+        return;
+      }
+      this.handle(req, send, streams).catch((e) => {
+        send({ v: PROTOCOL_VERSION, id: req.id, ok: false, error: asStarlingError(e).toJSON() });
+      });
+    });
+  }
+
+  private async handle(req: Request, send: (r: Reply) => void, streams: Map<number, () => void>) {
+    const id = req.id;
+    if (req.v !== PROTOCOL_VERSION) {
+      throw new StarlingError('BadRequest', `unsupported protocol version ${req.v}; this node speaks ${PROTOCOL_VERSION}`);
+    }
+    if (!tokenMatches(req.token, this.opts.adminToken)) {
+      throw new StarlingError('Unauthorized', req.token ? 'Unauthorized: the token was refused' : 'Unauthorized: no token given; set one in the config file (--config, STARLING_CONFIG or ~/.starling/config)');
+    }
+    if (!OPS.includes(req.op)) throw new StarlingError('BadRequest', `unknown operation ${JSON.stringify(req.op)}`);
+    const args = req.args && typeof req.args === 'object' ? req.args : {};
+    const h = this.handlers;
+    const ok = (result: unknown) => send({ v: PROTOCOL_VERSION, id, ok: true, result });
+    switch (req.op) {
+      case 'cancel': {
+        streams.get(Number(args.target))?.();
+        streams.delete(Number(args.target));
+        return ok(null);
+      }
+      case 'watch':
+      case 'logs': {
+        const cancels: (() => void)[] = [];
+        let ended = false;
+        const stream: Stream = {
+          item: (item) => !ended && send({ v: PROTOCOL_VERSION, id, item }),
+          end: () => {
+            if (ended) return;
+            ended = true;
+            streams.delete(id);
+            send({ v: PROTOCOL_VERSION, id, end: true });
+          },
+          onCancel: (fn) => cancels.push(fn),
+        };
+        streams.set(id, () => {
+          ended = true;
+          for (const c of cancels) c();
+        });
+        ok(null);
+        if (req.op === 'watch') h.watch(args, stream);
+        else await h.logs(args, stream);
+        return;
+      }
+      case 'apply':
+        return ok(await h.apply(args));
+      case 'get':
+        return ok(h.get(args));
+      case 'delete':
+        return ok(await h.delete(args));
+      case 'describe':
+        return ok(h.describe(args));
+      case 'events':
+        return ok({ items: h.events(args) });
+      case 'exec':
+        return ok(await h.exec(args));
+      case 'actors':
+        return ok(h.actors(args));
+      case 'version':
+        return ok(h.version());
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Cluster credentials of a node's data dir. The first start bootstraps a cluster: an admin token
+// for the CLI (DIR/admin.conf, copied to ~/.starling/config when that does not exist) and a join
+// token in kubeadm's form (DIR/join-token) for the nodes that join later.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Store } from '../store/store.ts';
+
+export interface ClusterCredentials {
+  clusterId: string;
+  adminToken: string;
+  joinToken: string;
+}
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+function randomAlnum(n: number): string {
+  let s = '';
+  while (s.length < n) {
+    for (const b of randomBytes(n)) {
+      if (b < 252 && s.length < n) s += ALNUM[b % 36]; // 252 = 7 × 36: no modulo bias
+    }
+  }
+  return s;
+}
+
+/** kubeadm's bootstrap token form: `[a-z0-9]{6}.[a-z0-9]{16}` */
+export const newJoinToken = () => `${randomAlnum(6)}.${randomAlnum(16)}`;
+export const JOIN_TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+
+export function clientConfigText(server: string, token: string) {
+  return `# Starling client configuration (starling --config FILE, STARLING_CONFIG, or ~/.starling/config)\nserver: ${server}\ntoken: ${token}\n`;
+}
+
+export const defaultClientConfigPath = () => join(homedir(), '.starling', 'config');
+
+/** Loads the node's credentials, making them on the first start. */
+export async function ensureCredentials(store: Store, dataDir: string, server: string): Promise<{ creds: ClusterCredentials; bootstrapped: boolean }> {
+  let creds = store.getMeta<ClusterCredentials>('cluster');
+  const bootstrapped = !creds;
+  if (!creds) {
+    creds = { clusterId: randomBytes(8).toString('hex'), adminToken: randomBytes(32).toString('hex'), joinToken: newJoinToken() };
+    await store.setMeta('cluster', creds);
+    await writeFile(join(dataDir, 'join-token'), creds.joinToken + '\n', { mode: 0o600 });
+  }
+  // admin.conf always names the address the node listens on now
+  const text = clientConfigText(server, creds.adminToken);
+  await writeFile(join(dataDir, 'admin.conf'), text, { mode: 0o600 });
+  const home = defaultClientConfigPath();
+  if (!existsSync(home)) {
+    await mkdir(dirname(home), { recursive: true, mode: 0o700 });
+    await writeFile(home, text, { mode: 0o600 });
+  }
+  return { creds, bootstrapped };
+}

@@ -1,0 +1,222 @@
+// Bindings of the ReplicaSet, Deployment and Namespace actors: what their commands do to the
+// store, and the SYNC events that tell them what they own.
+
+import { DEPLOYMENT_SCHEMA, type DeploymentCommand, type DeploymentContext, deploymentMachine, SAFE_ALPHABET, templateHash } from '../../actors/deployment.ts';
+import { NAMESPACE_SCHEMA, type NamespaceContext, namespaceMachine } from '../../actors/namespace.ts';
+import { NODE_SCHEMA, nodeMachine } from '../../actors/node.ts';
+import { type PodSummary, REPLICASET_SCHEMA, type ReplicaSetCommand, type ReplicaSetContext, replicaSetMachine } from '../../actors/replicaset.ts';
+import type { DeploymentSpec, KObject, ObjectKey, PodStatus, ReplicaSetSpec } from '../objects/types.ts';
+import { keyOf, objectKey } from '../objects/types.ts';
+import type { KindBinding } from './actor-host.ts';
+import type { ObjectService } from './objects.ts';
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
+
+export function randomSuffix(n = 5) {
+  let s = '';
+  for (let i = 0; i < n; i++) s += SAFE_ALPHABET[Math.floor(Math.random() * SAFE_ALPHABET.length)];
+  return s;
+}
+
+const controllerOf = (o: KObject) => o.metadata.ownerReferences?.find((r) => r.controller);
+
+/** Objects of `kind` in the owner's namespace whose controller is the owner. */
+export function owned(objects: ObjectService, owner: KObject, kind: string): KObject[] {
+  return objects.list(kind, owner.metadata.namespace).filter((o) => controllerOf(o)?.uid === owner.metadata.uid);
+}
+
+const ownerRef = (o: KObject) => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  uid: o.metadata.uid!,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+
+function podSummary(p: KObject): PodSummary {
+  const st = p.status as PodStatus | undefined;
+  return {
+    name: p.metadata.name,
+    phase: st?.phase ?? 'Pending',
+    ready: st?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    deleting: !!p.metadata.deletionTimestamp,
+    created: Date.parse(p.metadata.creationTimestamp ?? '') || 0,
+    scheduled: !!(p.spec as { nodeName?: string }).nodeName,
+  };
+}
+
+export function replicaSetBinding(objects: ObjectService): KindBinding {
+  return {
+    kind: 'ReplicaSet',
+    machine: replicaSetMachine,
+    schema: REPLICASET_SCHEMA,
+    input: (obj) => ({ replicas: (obj.spec as ReplicaSetSpec).replicas ?? 1 }),
+    statusOf: (ctx: ReplicaSetContext) => ctx.status,
+    execute: (key, ctx: ReplicaSetContext) => {
+      const rs = objects.get(key);
+      if (!rs || rs.metadata.deletionTimestamp) return;
+      for (const cmd of ctx.commands as ReplicaSetCommand[]) {
+        if (cmd.type === 'createPods') {
+          const spec = rs.spec as ReplicaSetSpec;
+          const pods = Array.from({ length: cmd.count }, () => ({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: {
+              name: `${rs.metadata.name}-${randomSuffix()}`,
+              namespace: rs.metadata.namespace,
+              labels: { ...(spec.template.metadata?.labels ?? {}) },
+              annotations: { ...(spec.template.metadata?.annotations ?? {}) },
+              ownerReferences: [ownerRef(rs)],
+            },
+            spec: structuredClone(spec.template.spec),
+          }));
+          objects.createOwned(rs, pods);
+        } else {
+          for (const name of cmd.names) objects.delete(objectKey('Pod', rs.metadata.namespace, name));
+        }
+      }
+    },
+  };
+}
+
+export function syncReplicaSet(objects: ObjectService, rs: KObject) {
+  return {
+    type: 'SYNC',
+    replicas: (rs.spec as ReplicaSetSpec).replicas ?? 1,
+    generation: rs.metadata.generation ?? 1,
+    pods: owned(objects, rs, 'Pod').map(podSummary),
+    at: objects.now(),
+  };
+}
+
+/** The template as hashed: labels and spec, keys sorted, so equal templates hash equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+export const hashOf = (d: KObject) => templateHash(canonical((d.spec as DeploymentSpec).template));
+
+export function deploymentBinding(objects: ObjectService): KindBinding {
+  return {
+    kind: 'Deployment',
+    machine: deploymentMachine,
+    schema: DEPLOYMENT_SCHEMA,
+    input: (obj) => ({ replicas: (obj.spec as DeploymentSpec).replicas ?? 1 }),
+    statusOf: (ctx: DeploymentContext, obj) => deploymentStatus(ctx, obj),
+    execute: (key, ctx: DeploymentContext) => {
+      const d = objects.get(key);
+      if (!d || d.metadata.deletionTimestamp) return;
+      for (const cmd of ctx.commands as DeploymentCommand[]) {
+        if (cmd.type === 'createReplicaSet') {
+          const spec = d.spec as DeploymentSpec;
+          const labels = { ...(spec.template.metadata?.labels ?? {}), [TEMPLATE_HASH_LABEL]: cmd.hash };
+          objects.createOwned(d, [{
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            metadata: {
+              name: `${d.metadata.name}-${cmd.hash}`,
+              namespace: d.metadata.namespace,
+              labels,
+              annotations: { [REVISION_ANNOTATION]: String(cmd.revision) },
+              ownerReferences: [ownerRef(d)],
+            },
+            spec: {
+              replicas: cmd.replicas,
+              minReadySeconds: spec.minReadySeconds ?? 0,
+              selector: {
+                ...spec.selector,
+                matchLabels: { ...(spec.selector.matchLabels ?? {}), [TEMPLATE_HASH_LABEL]: cmd.hash },
+              },
+              template: { metadata: { ...(spec.template.metadata ?? {}), labels }, spec: structuredClone(spec.template.spec) },
+            },
+          }]);
+        } else if (cmd.type === 'scaleReplicaSet') {
+          objects.scale(objectKey('ReplicaSet', d.metadata.namespace, cmd.name), cmd.replicas);
+        } else {
+          objects.delete(objectKey('ReplicaSet', d.metadata.namespace, cmd.name));
+        }
+      }
+    },
+  };
+}
+
+function deploymentStatus(ctx: DeploymentContext, d: KObject) {
+  const s = ctx.status;
+  const desired = ctx.replicas;
+  const prev = (d.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[];
+  const t = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const cond = (type: string, ok: boolean, reason: string, message: string) => {
+    const status = ok ? 'True' : 'False';
+    const p = prev.find((c) => c.type === type);
+    return { type, status, reason, message, lastUpdateTime: t, lastTransitionTime: p?.status === status ? p.lastTransitionTime : t };
+  };
+  const complete = s.updatedReplicas === desired && s.availableReplicas === desired && s.replicas === desired;
+  return {
+    ...s,
+    conditions: [
+      cond('Available', s.availableReplicas >= desired, s.availableReplicas >= desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        s.availableReplicas >= desired ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.'),
+      cond('Progressing', true, complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+        complete ? `ReplicaSet "${d.metadata.name}-${ctx.hash}" has successfully progressed.` : `ReplicaSet "${d.metadata.name}-${ctx.hash}" is progressing.`),
+    ],
+  };
+}
+
+export function syncDeployment(objects: ObjectService, d: KObject) {
+  const spec = d.spec as DeploymentSpec;
+  return {
+    type: 'SYNC',
+    generation: d.metadata.generation ?? 1,
+    replicas: spec.replicas ?? 1,
+    hash: hashOf(d),
+    revisionHistoryLimit: spec.revisionHistoryLimit ?? 10,
+    replicaSets: owned(objects, d, 'ReplicaSet').filter((rs) => !rs.metadata.deletionTimestamp).map((rs) => ({
+      name: rs.metadata.name,
+      hash: rs.metadata.labels?.[TEMPLATE_HASH_LABEL] ?? '',
+      revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0),
+      replicas: (rs.spec as ReplicaSetSpec).replicas ?? 1,
+      current: rs.status?.replicas ?? 0,
+      ready: rs.status?.readyReplicas ?? 0,
+      available: rs.status?.availableReplicas ?? 0,
+    })),
+    at: objects.now(),
+  };
+}
+
+export function namespaceBinding(objects: ObjectService): KindBinding {
+  return {
+    kind: 'Namespace',
+    machine: namespaceMachine,
+    schema: NAMESPACE_SCHEMA,
+    input: () => ({}),
+    statusOf: (ctx: NamespaceContext) => ({ phase: ctx.terminating ? 'Terminating' : 'Active' }),
+    execute: (key, ctx: NamespaceContext) => {
+      const ns = objects.get(key);
+      if (!ns) return;
+      for (const cmd of ctx.commands) {
+        if (cmd.type === 'deleteContents') {
+          for (const o of objects.inNamespace(ns.metadata.name)) objects.delete(keyOf(o));
+        } else {
+          objects.finalize(key);
+        }
+      }
+    },
+  };
+}
+
+export function nodeBinding(): KindBinding {
+  return {
+    kind: 'Node',
+    machine: nodeMachine,
+    schema: NODE_SCHEMA,
+    input: () => ({ at: Date.now() }),
+    execute: () => {},
+  };
+}
+
+export type { ObjectKey };

@@ -1,0 +1,262 @@
+// Carries out Pod actor commands on the container runtime, and turns runtime events back into
+// actor events. Commands of one pod run one after another (a per-pod queue), so a sandbox is
+// removed before it is re-created and a container is replaced only after its predecessor is gone.
+
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command, ContainerDef, PodContext, PodInput } from '../../actors/pod.ts';
+import { POD_SCHEMA, podMachine } from '../../actors/pod.ts';
+import type { NodeConfig } from '../config.ts';
+import { asStarlingError } from '../errors.ts';
+import { toBytes, toMilli } from '../manifest/index.ts';
+import type { Container, KObject, ObjectKey, PodSpec } from '../objects/types.ts';
+import { keyOf } from '../objects/types.ts';
+import type { ContainerRuntime, ContainerSpec, RuntimeEvent } from '../runtime/types.ts';
+import { SANDBOX_CONTAINER } from '../runtime/types.ts';
+import type { ActorHost, KindBinding } from './actor-host.ts';
+import { podStatus } from './pod-status.ts';
+
+export interface PodRunnerDeps {
+  runtime: ContainerRuntime;
+  host: ActorHost;
+  config: NodeConfig;
+  nodeName: string;
+  hostIP: string;
+  dataDir: string;
+  now(): number;
+  getObject(key: ObjectKey): KObject | undefined;
+  event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** the pod's containers are gone: remove the object and its actor */
+  podGone(key: ObjectKey): void;
+  log(msg: string): void;
+}
+
+export class PodRunner {
+  private queues = new Map<ObjectKey, Promise<void>>();
+  /** runtime uid → pod key */
+  private byUid = new Map<string, ObjectKey>();
+  /** die events that arrived before the actor learnt the container's id */
+  private earlyDies = new Map<string, RuntimeEvent>();
+
+  constructor(private d: PodRunnerDeps) {}
+
+  binding(): KindBinding {
+    return {
+      kind: 'Pod',
+      machine: podMachine,
+      schema: POD_SCHEMA,
+      input: (obj) => podInput(obj, this.d.config),
+      statusOf: (ctx: PodContext, obj) => podStatus(ctx, this.d.hostIP, this.d.now(), obj.status),
+      execute: (key, ctx: PodContext) => {
+        const obj = this.d.getObject(key);
+        if (!obj) return;
+        this.byUid.set(obj.metadata.uid!, key);
+        for (const cmd of ctx.commands) this.run(key, obj, cmd);
+      },
+    };
+  }
+
+  /** Called once when the actor is created or restored. */
+  track(obj: KObject) {
+    this.byUid.set(obj.metadata.uid!, keyOf(obj));
+  }
+
+  /** Runtime events: a container died (docker kill, crash, OOM) or the sandbox went away. */
+  onRuntimeEvent(e: RuntimeEvent) {
+    if (e.type !== 'die') return;
+    const key = this.byUid.get(e.pod.uid);
+    if (!key) return;
+    const at = Date.parse(e.at) || this.d.now();
+    if (e.name === SANDBOX_CONTAINER) {
+      const ctx = this.d.host.context<PodContext>(key);
+      if (ctx?.sandboxId === e.id) this.d.host.send(key, { type: 'SANDBOX_DIED', at });
+      return;
+    }
+    const ctx = this.d.host.context<PodContext>(key);
+    const c = ctx?.containers.find((x) => x.name === e.name);
+    if (c && c.activity === 'starting') {
+      this.earlyDies.set(e.id, e);
+      return;
+    }
+    this.d.host.send(key, { type: 'CONTAINER_EXITED', container: e.name, id: e.id, exitCode: e.exitCode ?? 137, oomKilled: e.oomKilled, at });
+  }
+
+  /** After a restart: tells each restored pod what its containers are doing now. */
+  async resume(keys: ObjectKey[]) {
+    const all = await this.d.runtime.listContainers();
+    for (const key of keys) {
+      const obj = this.d.getObject(key);
+      const ctx = this.d.host.context<PodContext>(key);
+      if (!obj || !ctx) continue;
+      const uid = obj.metadata.uid!;
+      this.byUid.set(uid, key);
+      const containers = all.filter((c) => c.pod.uid === uid);
+      const sandbox = containers.find((c) => c.name === SANDBOX_CONTAINER && c.id === ctx.sandboxId);
+      const known = new Set([ctx.sandboxId, ...ctx.containers.map((c) => c.id)]);
+      // a running container the actor does not know about would be a second one: remove it
+      for (const c of containers) {
+        const adoptable = ctx.containers.some((x) => x.activity === 'starting' && x.name === c.name);
+        if (!known.has(c.id) && c.state === 'running' && !adoptable) await this.d.runtime.removeContainer(c.id);
+      }
+      this.d.host.send(key, {
+        type: 'RESUMED',
+        at: this.d.now(),
+        sandboxAlive: sandbox?.state === 'running',
+        observed: containers.filter((c) => c.name !== SANDBOX_CONTAINER).map((c) => ({
+          name: c.name,
+          id: c.id,
+          running: c.state === 'running',
+          exitCode: c.exitCode,
+          startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
+          finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
+        })),
+      });
+    }
+    // containers of pods this node no longer has are removed
+    for (const c of all) {
+      if (!this.byUid.has(c.pod.uid)) {
+        this.d.log(`removing orphan container ${c.id.slice(0, 12)} of pod ${c.pod.namespace}/${c.pod.name}`);
+        await this.d.runtime.removeContainer(c.id);
+      }
+    }
+  }
+
+  /** Finishes the termination of a pod whose node stopped while it was being deleted. */
+  terminate(key: ObjectKey) {
+    const obj = this.d.getObject(key);
+    if (obj) this.run(key, obj, { type: 'killPod' });
+  }
+
+  private run(key: ObjectKey, obj: KObject, cmd: Command) {
+    if (cmd.type === 'event') {
+      this.d.event(obj, cmd.eventType, cmd.reason, cmd.message);
+      return;
+    }
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(() => this.perform(key, obj, cmd)).catch((e) => {
+      this.d.log(`pod ${key}: ${cmd.type} failed: ${asStarlingError(e).message}`);
+    });
+    this.queues.set(key, next);
+    next.then(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    });
+  }
+
+  private async perform(key: ObjectKey, obj: KObject, cmd: Command) {
+    const { runtime, host } = this.d;
+    const spec = obj.spec as PodSpec;
+    const pod = { uid: obj.metadata.uid!, name: obj.metadata.name, namespace: obj.metadata.namespace ?? 'default' };
+    switch (cmd.type) {
+      case 'createSandbox': {
+        try {
+          await this.makeVolumes(obj);
+          const ports = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
+            (c.ports ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'TCP', hostPort: p.hostPort }))
+          );
+          const info = await runtime.createSandbox({ pod, hostIP: this.d.hostIP, ports, hostname: pod.name });
+          host.send(key, { type: 'SANDBOX_READY', id: info.id, ports: info.ports ?? [], at: this.d.now() });
+        } catch (e) {
+          host.send(key, { type: 'SANDBOX_FAILED', message: asStarlingError(e).message, at: this.d.now() });
+        }
+        return;
+      }
+      case 'pullImage':
+        try {
+          await runtime.ensureImage(cmd.image, cmd.policy);
+          host.send(key, { type: 'IMAGE_READY', container: cmd.container, at: this.d.now() });
+        } catch (e) {
+          host.send(key, { type: 'IMAGE_FAILED', container: cmd.container, message: asStarlingError(e).message, at: this.d.now() });
+        }
+        return;
+      case 'startContainer': {
+        const ctx = host.context<PodContext>(key);
+        const c = [...(spec.initContainers ?? []), ...spec.containers].find((x) => x.name === cmd.container);
+        if (!ctx?.sandboxId || !c) return;
+        if (cmd.replaces) await runtime.removeContainer(cmd.replaces);
+        try {
+          const info = await runtime.startContainer(ctx.sandboxId, this.containerSpec(obj, c, cmd.attempt));
+          host.send(key, { type: 'CONTAINER_STARTED', container: c.name, id: info.id, at: Date.parse(info.startedAt ?? '') || this.d.now() });
+          const early = this.earlyDies.get(info.id);
+          if (early) {
+            this.earlyDies.delete(info.id);
+            this.onRuntimeEvent(early);
+          }
+        } catch (e) {
+          host.send(key, { type: 'CONTAINER_FAILED', container: c.name, message: asStarlingError(e).message, at: this.d.now() });
+        }
+        return;
+      }
+      case 'recreateSandbox':
+        await this.removeAll(pod.uid, 0);
+        return;
+      case 'killPod': {
+        const grace = spec.terminationGracePeriodSeconds ?? this.d.config.defaultGraceSeconds;
+        await this.removeAll(pod.uid, grace);
+        await rm(this.podDir(pod.uid), { recursive: true, force: true });
+        host.send(key, { type: 'STOPPED', at: this.d.now() });
+        this.byUid.delete(pod.uid);
+        this.d.podGone(key);
+        return;
+      }
+    }
+  }
+
+  /** Stops app containers (with grace), then the sandbox, and removes them all. */
+  private async removeAll(uid: string, graceSeconds: number) {
+    const { runtime } = this.d;
+    const containers = (await runtime.listContainers()).filter((c) => c.pod.uid === uid);
+    const apps = containers.filter((c) => c.name !== SANDBOX_CONTAINER);
+    await Promise.all(apps.map((c) => c.state === 'running' ? runtime.stopContainer(c.id, graceSeconds) : undefined));
+    await Promise.all(apps.map((c) => runtime.removeContainer(c.id)));
+    await Promise.all(containers.filter((c) => c.name === SANDBOX_CONTAINER).map((c) => runtime.removeContainer(c.id)));
+  }
+
+  private podDir(uid: string) {
+    return join(this.d.dataDir, 'pods', uid);
+  }
+
+  private async makeVolumes(obj: KObject) {
+    for (const v of (obj.spec as PodSpec).volumes ?? []) {
+      if (v.emptyDir) await mkdir(join(this.podDir(obj.metadata.uid!), 'volumes', v.name), { recursive: true, mode: 0o777 });
+    }
+  }
+
+  private containerSpec(obj: KObject, c: Container, attempt: number): ContainerSpec {
+    const spec = obj.spec as PodSpec;
+    const mounts = (c.volumeMounts ?? []).map((m) => {
+      const v = (spec.volumes ?? []).find((x) => x.name === m.name)!;
+      const hostPath = v.hostPath ? v.hostPath.path : join(this.podDir(obj.metadata.uid!), 'volumes', v.name);
+      return { hostPath: m.subPath ? join(hostPath, m.subPath) : hostPath, containerPath: m.mountPath, readOnly: !!m.readOnly };
+    });
+    const limits = c.resources?.limits ?? {};
+    return {
+      pod: { uid: obj.metadata.uid!, name: obj.metadata.name, namespace: obj.metadata.namespace ?? 'default' },
+      name: c.name,
+      image: c.image,
+      command: c.command,
+      args: c.args,
+      env: (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ name: e.name, value: String(e.value) })),
+      workingDir: c.workingDir,
+      mounts,
+      cpuMillis: limits.cpu !== undefined ? Number(toMilli(limits.cpu)) : undefined,
+      memoryBytes: limits.memory !== undefined ? Number(toBytes(limits.memory)) : undefined,
+      attempt,
+    };
+  }
+}
+
+export function podInput(obj: KObject, config: NodeConfig): PodInput {
+  const spec = obj.spec as PodSpec;
+  const def = (c: Container, init: boolean): ContainerDef => ({
+    name: c.name,
+    image: c.image,
+    pullPolicy: c.imagePullPolicy ?? 'IfNotPresent',
+    init,
+  });
+  return {
+    containers: [...(spec.initContainers ?? []).map((c) => def(c, true)), ...spec.containers.map((c) => def(c, false))],
+    restartPolicy: spec.restartPolicy ?? 'Always',
+    crashLoop: config.crashLoop,
+    imagePull: config.imagePull,
+  };
+}
