@@ -87,7 +87,8 @@ export class DockerDemuxer {
     let off = 0;
     while (this.buf.length - off >= 8) {
       const b = this.buf;
-      const size = ((b[off + 4]! << 24) >>> 0) + (b[off + 5]! << 16) + (b[off + 6]! << 8) + b[off + 7]!;
+      const size = ((b[off + 4]! << 24) >>> 0) + (b[off + 5]! << 16) + (b[off + 6]! << 8) +
+        b[off + 7]!;
       if (b.length - off - 8 < size) break;
       frames.push({ stream: b[off]!, data: b.slice(off + 8, off + 8 + size) });
       off += 8 + size;
