@@ -190,7 +190,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
         c.pullStep++;
         c.retryAt = ev.at + pullDelay(ctx.imagePull, c.pullStep);
         c.reasonSwitchAt = Math.min(c.retryAt, ev.at + 1000);
-        note('Warning', 'Failed', `Failed to pull image "${c.image}": ${ev.message}`);
+        note('Warning', 'Failed', ev.message);
         note('Warning', 'Failed', 'Error: ErrImagePull');
       }
       break;

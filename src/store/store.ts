@@ -206,11 +206,12 @@ export class Store {
     const involvedKey = `${ev.involvedObject.kind}/${ev.involvedObject.namespace ?? ''}/${ev.involvedObject.name}`;
     const list = this.eventLog.get(involvedKey) ?? [];
     this.eventLog.set(involvedKey, list);
-    const last = list[list.length - 1];
-    // Like Kubernetes' event aggregation: a repeat of the latest event bumps its count.
-    if (last && last.event.reason === ev.reason && last.event.message === ev.message && last.event.type === ev.type) {
-      last.event = { ...last.event, count: last.event.count + 1, lastTimestamp: ev.lastTimestamp };
-      return [{ type: 'put', section: 'events', key: last.id, value: last.event }];
+    // Like Kubernetes' event aggregation: a repeat of an event (same type, reason and message
+    // about the same object) bumps its count and lastTimestamp instead of adding a new one.
+    const same = list.find((e) => e.event.reason === ev.reason && e.event.message === ev.message && e.event.type === ev.type);
+    if (same) {
+      same.event = { ...same.event, count: same.event.count + 1, lastTimestamp: ev.lastTimestamp };
+      return [{ type: 'put', section: 'events', key: same.id, value: same.event }];
     }
     const id = `${involvedKey}|${String(++this.eventSeq).padStart(12, '0')}`;
     list.push({ id, event: ev });
