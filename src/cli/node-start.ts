@@ -8,7 +8,7 @@ import { ApiServer } from '../api/server.ts';
 import { Handlers } from '../api/handlers.ts';
 import { defaultConfig, makeConfig, testConfig } from '../config.ts';
 import { StarlingError } from '../errors.ts';
-import { ensureCredentials } from '../host/bootstrap.ts';
+import { ensureCredentials, writeClientConfigs } from '../host/bootstrap.ts';
 import { StarlingNode } from '../host/node.ts';
 import { isDNS1123Subdomain, toBytes, toMilli } from '../manifest/index.ts';
 import { createRuntime } from '../runtime/index.ts';
@@ -63,15 +63,17 @@ export async function nodeStart(p: Parsed): Promise<number> {
   const runtime = createRuntime(runtimeKind, { nodeName: name, sandboxImage: config.sandboxImage, pullTimeoutMs: config.pullTimeoutMs });
   const node = new StarlingNode({ name, dataDir, host, port, runtime, config, cpuMillis, memoryBytes, log });
   await node.start();
-  const server = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const { creds, bootstrapped } = await ensureCredentials(node.store, dataDir, server);
+  const { creds, bootstrapped } = await ensureCredentials(node.store, dataDir);
   const api = new ApiServer(new Handlers(node), { host, port, adminToken: creds.adminToken, maxFrameBytes: config.maxFrameBytes, log });
+  let boundPort: number;
   try {
-    await api.start();
+    boundPort = await api.start();
   } catch (e) {
     await node.stop();
-    throw new StarlingError('ConfigError', `cannot listen on ${server}: ${(e as Error).message}`);
+    throw new StarlingError('ConfigError', `cannot listen on ${host}:${port}: ${(e as Error).message}`);
   }
+  const server = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  await writeClientConfigs(dataDir, server, creds.adminToken);
   const pidFile = join(dataDir, 'node.pid');
   writeFileSync(pidFile, `${process.pid}\n`);
   if (bootstrapped) log(`bootstrapped a new cluster: admin config ${join(dataDir, 'admin.conf')}, join token in ${join(dataDir, 'join-token')}`);

@@ -36,8 +36,8 @@ export function clientConfigText(server: string, token: string) {
 
 export const defaultClientConfigPath = () => join(homedir(), '.starling', 'config');
 
-/** Loads the node's credentials, making them on the first start. */
-export async function ensureCredentials(store: Store, dataDir: string, server: string): Promise<{ creds: ClusterCredentials; bootstrapped: boolean }> {
+/** Loads the node's credentials, making them (and DIR/join-token) on the first start. */
+export async function ensureCredentials(store: Store, dataDir: string): Promise<{ creds: ClusterCredentials; bootstrapped: boolean }> {
   let creds = store.getMeta<ClusterCredentials>('cluster');
   const bootstrapped = !creds;
   if (!creds) {
@@ -45,13 +45,17 @@ export async function ensureCredentials(store: Store, dataDir: string, server: s
     await store.setMeta('cluster', creds);
     await writeFile(join(dataDir, 'join-token'), creds.joinToken + '\n', { mode: 0o600 });
   }
-  // admin.conf always names the address the node listens on now
-  const text = clientConfigText(server, creds.adminToken);
+  return { creds, bootstrapped };
+}
+
+/** Writes DIR/admin.conf (always naming the address the node listens on now), and
+ * ~/.starling/config when none exists. */
+export async function writeClientConfigs(dataDir: string, server: string, token: string) {
+  const text = clientConfigText(server, token);
   await writeFile(join(dataDir, 'admin.conf'), text, { mode: 0o600 });
   const home = defaultClientConfigPath();
   if (!existsSync(home)) {
     await mkdir(dirname(home), { recursive: true, mode: 0o700 });
     await writeFile(home, text, { mode: 0o600 });
   }
-  return { creds, bootstrapped };
 }

@@ -10,6 +10,8 @@ import type { KObject, PodSpec } from '../objects/types.ts';
 import { kindInfo } from './kinds.ts';
 import { canonicalQuantity } from './quantity.ts';
 
+// Defaulting writes deep into objects already validated by validate.ts; `any` keeps that terse.
+// deno-lint-ignore no-explicit-any
 type Obj = Record<string, any>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const absent = (v: unknown) => v === undefined || v === null || v === '';

@@ -43,7 +43,7 @@ interface Entry {
   item?: number;
 }
 
-const isObject = (v: unknown): v is Record<string, any> =>
+const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const SERVER_SET_METADATA = [
@@ -96,7 +96,7 @@ function decodeEntries(entries: Entry[], multi: boolean): DecodeResult {
         lines.push(`${at}${check.kindError.message}`);
       } else {
         allKindErrors = false;
-        const who = describe(entry.value);
+        const who = isObject(entry.value) ? describe(entry.value) : 'document';
         for (const e of check.errors) lines.push(`${at}${who} is invalid: ${fieldErrorText(e)}`);
       }
       continue;

@@ -32,12 +32,16 @@ export function jsonValue(v: unknown): string {
   return s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }
 
+/** Longest bad value printed in a message (longer JSON values are cut, marked with `...`). */
+const MAX_SHOWN = 256;
+
 /** How Kubernetes prints a bad value: strings quoted, numbers and booleans bare, the rest JSON. */
 export function badValue(v: unknown): string {
   if (typeof v === 'string') return goQuote(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === undefined) return 'null';
-  return jsonValue(v);
+  const json = jsonValue(v);
+  return json.length > MAX_SHOWN ? `${json.slice(0, MAX_SHOWN - 3)}...` : json;
 }
 
 const withDetail = (head: string, detail?: string) => (detail ? `${head}: ${detail}` : head);

@@ -506,6 +506,9 @@ export class DockerRuntime implements ContainerRuntime {
       NetworkMode: `container:${sandbox.Id}`,
       IpcMode: `container:${sandbox.Id}`,
       RestartPolicy: { Name: 'no' },
+      // Docker's init (tini) as PID 1 forwards SIGTERM to the process, so a shell or server
+      // that installs no signal handler still stops at once instead of after the grace period.
+      Init: true,
       Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
     };
     if (spec.cpuMillis && spec.cpuMillis > 0) host.NanoCpus = Math.round(spec.cpuMillis * 1e6);
