@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { ApiClient } from '../../src/api/client.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
-const isDeno = typeof (globalThis as any).Deno !== 'undefined';
+export const isDeno = typeof (globalThis as any).Deno !== 'undefined';
 
 export function cliCommand(args: string[]): { cmd: string; args: string[] } {
   return isDeno
@@ -101,7 +101,8 @@ export class NodeProcess {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value; fails with the last value after timeoutMs. */
-export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+type Falsy = false | 0 | '' | null | undefined;
+export async function until<T>(what: string, check: () => Promise<T | Falsy> | T | Falsy, timeoutMs = 30_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
