@@ -47,7 +47,7 @@ export class Handlers {
 
   async apply(args: Args) {
     const text = str(args, 'manifest')!;
-    const { objects, warnings } = decodeManifests(text);
+    const { objects, warnings } = decodeManifests(text, { namespace: str(args, 'namespace', false) });
     if (objects.length === 0) throw new StarlingError('Invalid', 'no objects passed to apply');
     const results = await this.node.objects.apply(objects);
     return {
@@ -84,7 +84,7 @@ export class Handlers {
   async delete(args: Args) {
     let targets: { kind: string; namespace?: string; name: string; group?: string; plural?: string }[];
     if (typeof args.manifest === 'string') {
-      targets = decodeManifests(args.manifest).objects.map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+      targets = decodeManifests(args.manifest, { namespace: str(args, 'namespace', false) }).objects.map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
     } else {
       const entry = kindArg(args);
       if (!entry.appliable) throw new StarlingError('Invalid', `${entry.plural} cannot be deleted by users`);

@@ -36,7 +36,7 @@ const outcomeLine = (r: { kind: string; apiVersion: string; name: string; outcom
 export async function apply(c: ApiClient, p: Parsed, o: Out) {
   const files = (p.flags.filename as string[] | undefined) ?? [];
   const manifest = await readManifests(files);
-  const res = await c.request('apply', { manifest });
+  const res = await c.request('apply', { manifest, namespace: flagStr(p, 'namespace') });
   for (const w of res.warnings ?? []) o.err(`Warning: ${w}`);
   for (const r of res.results) o.out(outcomeLine(r));
 }
@@ -58,6 +58,7 @@ function printObjects(objs: KObject[], kindForTable: string, p: Parsed, o: Out, 
 
 export async function get(c: ApiClient, p: Parsed, o: Out) {
   const { kind, names } = target(p);
+  if (kind.includes(',')) return getMany(c, p, o, kind.split(',').filter(Boolean), names);
   const base = { kind, ...nsArgs(p) };
   let objs: KObject[];
   const single = names.length === 1;
@@ -88,6 +89,22 @@ export async function get(c: ApiClient, p: Parsed, o: Out) {
   });
 }
 
+/** `get deploy,rs`: one table per kind, or one List for -o json|yaml|name. */
+async function getMany(c: ApiClient, p: Parsed, o: Out, kinds: string[], names: string[]) {
+  if (names.length || p.flags.watch) throw new StarlingError('BadRequest', 'several kinds at once work only without names and without --watch');
+  const lists = await Promise.all(kinds.map((kind) => c.request<{ items: KObject[] }>('get', { kind, ...nsArgs(p) })));
+  const fmt = flagStr(p, 'output');
+  if (fmt === 'json' || fmt === 'yaml' || fmt === 'name') {
+    o.out(formatOutput(lists.flatMap((l) => l.items), fmt).replace(/\n$/, ''));
+    return;
+  }
+  const tables = lists.filter((l) => l.items.length).map((l) =>
+    getTable(l.items[0].kind, l.items, { wide: fmt === 'wide', allNamespaces: p.flags['all-namespaces'] === true, now: Date.now() }).replace(/\n$/, '')
+  );
+  if (tables.length === 0) printObjects([], kinds[0], p, o, Date.now(), false);
+  else o.out(tables.join('\n\n'));
+}
+
 export async function describeCmd(c: ApiClient, p: Parsed, o: Out) {
   const { kind, names } = target(p);
   const results: { object: KObject; events: any[]; related: any }[] = [];
@@ -104,7 +121,7 @@ export async function deleteCmd(c: ApiClient, p: Parsed, o: Out) {
   const files = (p.flags.filename as string[] | undefined) ?? [];
   const wait = p.flags.wait !== false;
   let res;
-  if (files.length) res = await c.request('delete', { manifest: await readManifests(files), wait });
+  if (files.length) res = await c.request('delete', { manifest: await readManifests(files), namespace: flagStr(p, 'namespace'), wait });
   else {
     const { kind, names } = target(p);
     if (names.length === 0) throw new StarlingError('BadRequest', 'resource(s) were provided, but no name was specified');

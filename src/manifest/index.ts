@@ -72,7 +72,12 @@ function where(e: Entry, multi: boolean): string {
     : `document ${e.document + 1}, item ${e.item + 1}: `;
 }
 
-function decodeEntries(entries: Entry[], multi: boolean): DecodeResult {
+export interface DecodeOptions {
+  /** kubectl's `--namespace`: the namespace of objects that name none; a different one is an error */
+  namespace?: string;
+}
+
+function decodeEntries(entries: Entry[], multi: boolean, opts: DecodeOptions = {}): DecodeResult {
   if (entries.length > MAX_OBJECTS) {
     throw new StarlingError(
       'TooLarge',
@@ -104,6 +109,16 @@ function decodeEntries(entries: Entry[], multi: boolean): DecodeResult {
     const who = describe(entry.value);
     for (const w of check.warnings) warnings.push(`${who}: ${w}`);
     const copy = structuredClone(entry.value) as KObject;
+    if (opts.namespace !== undefined && check.info.namespaced) {
+      const own = copy.metadata.namespace;
+      if (own !== undefined && own !== opts.namespace) {
+        allKindErrors = false;
+        fieldErrors.push({ field: 'metadata.namespace', message: `Invalid value: ${JSON.stringify(own)}: does not match the namespace ${JSON.stringify(opts.namespace)}`, document: entry.document });
+        lines.push(`${at}the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(opts.namespace)}. You must pass '--namespace=${own}' to perform this operation.`);
+        continue;
+      }
+      copy.metadata.namespace = opts.namespace;
+    }
     delete copy.status;
     for (const f of SERVER_SET_METADATA) {
       delete (copy.metadata as unknown as Record<string, unknown>)[f];
@@ -155,9 +170,9 @@ function toEntries(docs: unknown[]): Entry[] {
  * in document order with warnings; throws as described at the top of this file. Empty input gives
  * no objects (the caller decides whether that is an error, as kubectl's "no objects passed").
  */
-export function decodeManifests(text: string): DecodeResult {
+export function decodeManifests(text: string, opts: DecodeOptions = {}): DecodeResult {
   const entries = toEntries(parseDocuments(text));
-  return decodeEntries(entries, entries.length > 1);
+  return decodeEntries(entries, entries.length > 1, opts);
 }
 
 /** Validates and defaults one object that arrived already decoded (JSON over the API). */

@@ -393,19 +393,24 @@ s('a pull that hangs is bounded by pullTimeoutMs', async () => {
   }
 });
 
-s('a container that cannot start is a RuntimeError and is removed', async () => {
+s('a missing executable exits 127 with the reason in its logs (Docker\'s init runs it)', async () => {
   const r = rt();
   const pod = newPod('bad');
   const sbx = await r.createSandbox({ pod, hostIP: '127.0.0.1', ports: [] });
-  try {
-    await r.startContainer(sbx.id, containerSpec(pod, 'bad', ['/no/such/binary']));
-    assert.unreachable('start should fail');
-  } catch (e) {
-    assert.instance(e, RuntimeError);
-    assert.match((e as Error).message, 'container "bad"');
-  }
-  const left = (await r.listContainers()).filter((c) => c.pod.uid === pod.uid && c.name === 'bad');
-  assert.is(left.length, 0);
+  const died = new Promise<RuntimeEvent>((resolve) => {
+    const off = r.onEvent((e) => {
+      if (e.type === 'die' && e.pod.uid === pod.uid && e.name === 'bad') {
+        off();
+        resolve(e);
+      }
+    });
+  });
+  const info = await r.startContainer(sbx.id, containerSpec(pod, 'bad', ['/no/such/binary']));
+  const e = await died;
+  assert.is(e.exitCode, 127);
+  let text = '';
+  for await (const chunk of r.logs(info.id, {})) text += new TextDecoder().decode(chunk);
+  assert.match(text, /no\/such\/binary/);
 });
 
 s('the sandbox stops promptly with exit 0', async () => {

@@ -102,7 +102,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value; fails with the last value after timeoutMs. */
 type Falsy = false | 0 | '' | null | undefined;
-export async function until<T>(what: string, check: () => Promise<T | Falsy> | T | Falsy, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+export async function until<T>(what: string, check: () => Promise<T | Falsy>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
