@@ -53,8 +53,20 @@ const io = {
   rawErr: (b: Uint8Array) => process.stderr.write(b),
 };
 
+/** Global flags may come before the command (`starling --config F get pods`): move them after it. */
+function commandFirst(argv: string[]): string[] {
+  const lead: string[] = [];
+  let i = 0;
+  while (i < argv.length && /^--(config|server)(=|$)/.test(argv[i])) {
+    lead.push(argv[i]);
+    if (!argv[i].includes('=')) lead.push(argv[i + 1] ?? '');
+    i += argv[i].includes('=') ? 1 : 2;
+  }
+  return [...argv.slice(i, i + 1), ...lead, ...argv.slice(i + 1)];
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const [cmd, ...rest] = commandFirst(argv);
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     io.out(USAGE);
     return cmd ? 0 : 1;
