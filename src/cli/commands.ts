@@ -5,7 +5,7 @@ import type { ApiClient } from '../api/client.ts';
 import { StarlingError } from '../errors.ts';
 import type { KObject } from '../objects/types.ts';
 import { flagStr, type Parsed } from './args.ts';
-import { actorDetail, actorsTable, describe, formatOutput, getTable, toName } from './format/index.ts';
+import { actorDetail, actorsTable, describe, formatOutput, getTable, tableCells, toName } from './format/index.ts';
 import { readManifests } from './manifests.ts';
 
 export interface Out {
@@ -69,14 +69,33 @@ export async function get(c: ApiClient, p: Parsed, o: Out) {
     printObjects(objs, tableKind, p, o, Date.now(), single);
     return;
   }
-  // -w: the current list, then one line per change, until interrupted
-  if (objs.length) printObjects(objs, tableKind, p, o, Date.now(), false);
-  let headerShown = objs.length > 0;
+  // -w: the current list, then one line per change, until interrupted. Rows keep the column
+  // widths of the first table (as kubectl's printer does); a row that did not change is not repeated.
   const fmt = flagStr(p, 'output');
+  const tableOpts = { wide: fmt === 'wide', allNamespaces: p.flags['all-namespaces'] === true };
+  let widths: number[] | undefined;
+  const lastRow = new Map<string, string>();
+  const printRows = (objects: KObject[], withHeader: boolean) => {
+    const t = tableCells(objects[0].kind, objects, { ...tableOpts, now: Date.now() });
+    widths ??= t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths![i] ?? c.length) : c)).join('   ').trimEnd();
+    if (withHeader) o.out(line(t.headers));
+    t.rows.forEach((r, i) => {
+      const key = `${objects[i].metadata.namespace}/${objects[i].metadata.name}`;
+      const text = line(r);
+      if (lastRow.get(key) === text) return;
+      lastRow.set(key, text);
+      o.out(text);
+    });
+  };
+  const sorted = (l: KObject[]) => [...l].sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  if (objs.length && fmt !== 'json' && fmt !== 'yaml' && fmt !== 'name') printRows(sorted(objs), true);
+  else if (objs.length) printObjects(objs, tableKind, p, o, Date.now(), false);
+  let headerShown = objs.length > 0;
   const s = await c.stream('watch', { ...base, name: names[0], noInitial: true }, (ev: { type: string; object: KObject }) => {
     if (fmt === 'json' || fmt === 'yaml' || fmt === 'name') o.out(formatOutput(ev.object, fmt).replace(/\n$/, ''));
     else {
-      o.out(getTable(ev.object.kind, [ev.object], { wide: fmt === 'wide', allNamespaces: p.flags['all-namespaces'] === true, now: Date.now(), noHeaders: headerShown }).replace(/\n$/, ''));
+      printRows([ev.object], !headerShown);
       headerShown = true;
     }
   });

@@ -3,7 +3,7 @@
 // token in kubeadm's form (DIR/join-token) for the nodes that join later.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,6 +56,9 @@ export async function writeClientConfigs(dataDir: string, server: string, token:
   const home = defaultClientConfigPath();
   if (!existsSync(home)) {
     await mkdir(dirname(home), { recursive: true, mode: 0o700 });
+    await writeFile(home, text, { mode: 0o600 });
+  } else if (readFileSync(home, 'utf8').includes(`token: ${token}\n`)) {
+    // the same cluster's config: keep its server address current
     await writeFile(home, text, { mode: 0o600 });
   }
 }

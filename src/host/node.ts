@@ -122,10 +122,11 @@ export class StarlingNode {
   }
 
   /** Single-node placement: a pod with no node is bound here (the cluster issue adds real scheduling). */
-  private schedule(pod: KObject) {
+  private schedule(added: KObject) {
+    const key = keyOf(added);
+    const pod = this.store.get(key); // the latest version: the actor may have written status since
+    if (!pod || pod.metadata.deletionTimestamp) return;
     const spec = pod.spec as PodSpec;
-    const key = keyOf(pod);
-    if (pod.metadata.deletionTimestamp) return;
     if (!spec.nodeName) {
       const bound = { ...pod, spec: { ...spec, nodeName: this.name } };
       this.store.commit({ put: [bound] }).catch((e) => this.log(`bind: ${e}`));

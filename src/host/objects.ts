@@ -160,7 +160,8 @@ export class ObjectService {
         creationTimestamp: isoTime(this.now()),
         generation: 1,
       },
-      status: o.status ?? undefined,
+      // as the API server does, a new pod starts Pending
+      status: o.status ?? (o.kind === 'Pod' ? { phase: 'Pending' } : undefined),
     };
   }
 

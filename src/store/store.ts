@@ -53,6 +53,8 @@ export class Store {
   private eventLog = new Map<ObjectKey, { id: string; event: KEvent }[]>();
   private meta = new Map<string, unknown>();
   private listeners = new Set<WatchListener>();
+  private noticeQueue: [WatchType, KObject][] = [];
+  private notifying = false;
   private rv = 0;
   private eventSeq = 0;
   private pending: KVOp[] = [];
@@ -161,14 +163,29 @@ export class Store {
     this.meta.set('resourceVersion', this.rv);
     ops.push({ type: 'put', section: 'meta', key: 'resourceVersion', value: this.rv });
     this.pending.push(...ops);
-    for (const [type, obj] of notices) {
-      for (const l of this.listeners) {
-        try {
-          l(type, obj);
-        } catch { /* a listener's failure is its own */ }
-      }
-    }
+    this.notify(notices);
     return this.schedule();
+  }
+
+  /**
+   * Delivers change notices in commit order. A listener may commit (an actor writing status as
+   * it starts): those notices queue behind the current ones instead of overtaking them.
+   */
+  private notify(notices: [WatchType, KObject][]) {
+    this.noticeQueue.push(...notices);
+    if (this.notifying) return;
+    this.notifying = true;
+    try {
+      for (let n = this.noticeQueue.shift(); n; n = this.noticeQueue.shift()) {
+        for (const l of this.listeners) {
+          try {
+            l(n[0], n[1]);
+          } catch { /* a listener's failure is its own */ }
+        }
+      }
+    } finally {
+      this.notifying = false;
+    }
   }
 
   /** Resolves when everything committed so far is on disk. */

@@ -28,6 +28,7 @@ export {
   eventRow,
   genericRow,
   getTable,
+  tableCells,
   namespaceRow,
   nodeRoles,
   nodeRow,

@@ -311,6 +311,16 @@ export function getTable(
   opts: TableOptions,
 ): string {
   if (objects.length === 0) return '';
+  const table = tableCells(kind, objects, opts);
+  return renderTable(opts.noHeaders ? [] : table.headers, table.rows);
+}
+
+/** The cells of a `get` table, before alignment (for `-w`, which aligns row by row). */
+export function tableCells(
+  kind: string,
+  objects: KObject[],
+  opts: TableOptions,
+): { headers: string[]; rows: string[][] } {
   const k = normalizeKind(kind);
   const layout = layoutFor(k, opts);
   const known = KIND_ALIASES[k.toLowerCase()] !== undefined;
@@ -330,9 +340,8 @@ export function getTable(
     return byteCompare(a.metadata.name, b.metadata.name);
   });
 
-  let table = { headers: layout.headers, rows: sorted.map(layout.row) };
-  if (withNamespace) {
-    table = withNamespaceColumn(table.headers, table.rows, sorted.map((o) => o.metadata.namespace));
-  }
-  return renderTable(opts.noHeaders ? [] : table.headers, table.rows);
+  const table = { headers: layout.headers, rows: sorted.map(layout.row) };
+  return withNamespace
+    ? withNamespaceColumn(table.headers, table.rows, sorted.map((o) => o.metadata.namespace))
+    : table;
 }
