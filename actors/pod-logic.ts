@@ -174,6 +174,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
     case 'IMAGE_READY': {
       const c = find(ev.container);
       if (c && c.activity === 'pulling') {
+        note('Normal', 'Pulled', `Container image "${c.image}" is present on the node`);
         c.imageReady = true;
         c.activity = 'waiting';
         c.pullStep = 0;
@@ -205,6 +206,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       c.startedAt = ev.at;
       c.reason = c.message = undefined;
       c.retryAt = undefined;
+      note('Normal', 'Created', `Created container ${c.name}`);
       note('Normal', 'Started', `Started container ${c.name}`);
       break;
     }

@@ -3,7 +3,7 @@
 
 import { DEPLOYMENT_SCHEMA, type DeploymentCommand, type DeploymentContext, deploymentMachine, SAFE_ALPHABET, templateHash } from '../../actors/deployment.ts';
 import { NAMESPACE_SCHEMA, type NamespaceContext, namespaceMachine } from '../../actors/namespace.ts';
-import { NODE_SCHEMA, nodeMachine } from '../../actors/node.ts';
+import { NODE_SCHEMA, type NodeContext, nodeMachine } from '../../actors/node.ts';
 import { type PodSummary, REPLICASET_SCHEMA, type ReplicaSetCommand, type ReplicaSetContext, replicaSetMachine } from '../../actors/replicaset.ts';
 import type { DeploymentSpec, KObject, ObjectKey, PodStatus, ReplicaSetSpec } from '../objects/types.ts';
 import { keyOf, objectKey } from '../objects/types.ts';
@@ -209,12 +209,26 @@ export function namespaceBinding(objects: ObjectService): KindBinding {
   };
 }
 
-export function nodeBinding(): KindBinding {
+const READY: Record<NodeContext['status'], { status: string; reason: string; message: string }> = {
+  alive: { status: 'True', reason: 'StarlingReady', message: 'starling node is ready' },
+  suspect: { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'the node stopped answering probes' },
+  dead: { status: 'False', reason: 'NodeDead', message: 'the cluster declared the node dead' },
+  left: { status: 'False', reason: 'NodeLeft', message: 'the node stopped gracefully' },
+};
+
+export function nodeBinding(now: () => number): KindBinding {
   return {
     kind: 'Node',
     machine: nodeMachine,
     schema: NODE_SCHEMA,
-    input: () => ({ at: Date.now() }),
+    input: () => ({ at: now() }),
+    // the Ready condition follows the actor's state; the rest of the status is the node's own
+    statusOf: (ctx: NodeContext, obj) => {
+      const ready = READY[ctx.status];
+      const at = new Date(ctx.since).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const conditions = [{ type: 'Ready', ...ready, lastHeartbeatTime: at, lastTransitionTime: at }];
+      return { ...(obj.status ?? {}), conditions };
+    },
     execute: () => {},
   };
 }

@@ -62,7 +62,7 @@ export class StarlingNode {
       dataDir: opts.dataDir,
       now: () => this.clock.now(),
       getObject: (k) => this.store.get(k),
-      event: (obj, type, reason, message) => this.event(obj, type, reason, message, 'kubelet'),
+      event: (obj, type, reason, message, component) => this.event(obj, type, reason, message, component ?? 'kubelet'),
       podGone: (k) => this.objects.finalize(k),
       log: this.log,
     });
@@ -70,7 +70,7 @@ export class StarlingNode {
     this.host.bind(replicaSetBinding(this.objects));
     this.host.bind(deploymentBinding(this.objects));
     this.host.bind(namespaceBinding(this.objects));
-    this.host.bind(nodeBinding());
+    this.host.bind(nodeBinding(() => this.clock.now()));
     this.store.watch((type, obj) => {
       if (type === 'ADDED' && obj.kind === 'Pod') this.schedule(obj);
     });

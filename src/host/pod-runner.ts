@@ -25,7 +25,7 @@ export interface PodRunnerDeps {
   dataDir: string;
   now(): number;
   getObject(key: ObjectKey): KObject | undefined;
-  event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string, component?: string): void;
   /** the pod's containers are gone: remove the object and its actor */
   podGone(key: ObjectKey): void;
   log(msg: string): void;
@@ -129,7 +129,13 @@ export class PodRunner {
 
   private run(key: ObjectKey, obj: KObject, cmd: Command) {
     if (cmd.type === 'event') {
-      this.d.event(obj, cmd.eventType, cmd.reason, cmd.message);
+      if (cmd.reason === 'Scheduled') {
+        // the scheduler's own wording, which names the pod (the machine does not know its name)
+        const ns = obj.metadata.namespace ?? 'default';
+        this.d.event(obj, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${obj.metadata.name} to ${this.d.nodeName}`, 'default-scheduler');
+      } else {
+        this.d.event(obj, cmd.eventType, cmd.reason, cmd.message);
+      }
       return;
     }
     const prev = this.queues.get(key) ?? Promise.resolve();
