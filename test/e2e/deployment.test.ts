@@ -4,41 +4,30 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ApiClient } from '../../src/api/client.ts';
-import { containersOf, docker, removeContainersOf, uniqueNodeName } from '../support/docker.ts';
+import { containersOf, docker } from '../support/docker.ts';
+import { withDockerNode } from '../support/e2e.ts';
 import { WEB } from '../support/manifests.ts';
-import { NodeProcess, until } from '../support/node-process.ts';
+import { until } from '../support/node-process.ts';
 
 const test = suite('e2e docker: deployment');
-const name = uniqueNodeName('e2e-deploy');
-const node = new NodeProcess({ name });
-let c: ApiClient;
+const e = withDockerNode(test, 'e2e-deploy');
+const { name } = e;
 
 
-const pods = async () => (await c.request('get', { kind: 'pods', selector: 'app=web' })).items as any[];
+const pods = async () => (await e.c.request('get', { kind: 'pods', selector: 'app=web' })).items as any[];
 const running = (p: any) => p.status?.phase === 'Running' && p.status.containerStatuses.every((s: any) => s.ready);
 
-test.before(async () => {
-  await node.start();
-  c = await node.client();
-});
-test.after(async () => {
-  c?.close();
-  await node.kill('SIGTERM');
-  await removeContainersOf(name);
-  node.removeDirs();
-});
 
 test('a 3-replica Deployment reaches 3 running pods, each port published on loopback', async () => {
-  const res = await c.request('apply', { manifest: WEB(3) });
+  const res = await e.c.request('apply', { manifest: WEB(3) });
   assert.equal(res.results.map((r: any) => `${r.kind}/${r.name} ${r.outcome}`), ['Deployment/web created']);
   const list: any[] = await until('3 running pods', async () => {
     const l = await pods();
     return l.length === 3 && l.every(running) ? l : undefined;
   });
-  const d = await c.request('get', { kind: 'deploy', name: 'web' });
+  const d = await e.c.request('get', { kind: 'deploy', name: 'web' });
   await until('deployment status', async () => {
-    const d = await c.request('get', { kind: 'deploy', name: 'web' });
+    const d = await e.c.request('get', { kind: 'deploy', name: 'web' });
     return d.status?.availableReplicas === 3 && d.status.updatedReplicas === 3;
   });
   assert.is(d.metadata.generation, 1);
@@ -62,7 +51,7 @@ test('docker kill of a container: noticed from the event stream and restarted, r
   const id = victim.status.containerStatuses[0].containerID.replace('starling://', '');
   await docker.getContainer(id).kill();
   const after = await until('the container restarted', async () => {
-    const p = await c.request('get', { kind: 'pod', name: victim.metadata.name });
+    const p = await e.c.request('get', { kind: 'pod', name: victim.metadata.name });
     const s = p.status.containerStatuses[0];
     return s.restartCount === 1 && s.state.running && p;
   }, 20_000);
@@ -72,21 +61,21 @@ test('docker kill of a container: noticed from the event stream and restarted, r
 
 test('a deleted pod is replaced by the ReplicaSet; scaling down removes extras', async () => {
   const [victim] = await pods();
-  await c.request('delete', { kind: 'pod', name: victim.metadata.name, wait: true });
+  await e.c.request('delete', { kind: 'pod', name: victim.metadata.name, wait: true });
   await until('3 running pods again', async () => {
     const l = await pods();
     return l.length === 3 && l.every(running) && !l.some((p) => p.metadata.name === victim.metadata.name);
   });
-  const res = await c.request('apply', { manifest: WEB(1) });
+  const res = await e.c.request('apply', { manifest: WEB(1) });
   assert.is(res.results[0].outcome, 'configured');
   await until('1 pod', async () => (await pods()).length === 1);
   await until('1 httpd container', async () => (await containersOf(name)).filter((x) => x.Labels['io.starling.container'] === 'httpd').length === 1);
 });
 
 test('deleting the Deployment removes its ReplicaSet, pods and containers', async () => {
-  await c.request('delete', { kind: 'deployment', name: 'web', wait: true });
+  await e.c.request('delete', { kind: 'deployment', name: 'web', wait: true });
   await until('no pods', async () => (await pods()).length === 0);
-  assert.is((await c.request('get', { kind: 'rs' })).items.length, 0);
+  assert.is((await e.c.request('get', { kind: 'rs' })).items.length, 0);
   await until('no containers', async () => (await containersOf(name)).length === 0);
 });
 

@@ -3,14 +3,13 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ApiClient } from '../../src/api/client.ts';
-import { containersOf, removeContainersOf, uniqueNodeName } from '../support/docker.ts';
-import { NodeProcess, until } from '../support/node-process.ts';
+import { containersOf } from '../support/docker.ts';
+import { withDockerNode } from '../support/e2e.ts';
+import { until } from '../support/node-process.ts';
 
 const test = suite('e2e docker: failing pods');
-const name = uniqueNodeName('e2e-fail');
-const node = new NodeProcess({ name });
-let c: ApiClient;
+const e = withDockerNode(test, 'e2e-fail');
+const { name } = e;
 
 const pod = (podName: string, image: string, command: string[], restartPolicy = 'Always') => `
 apiVersion: v1
@@ -24,21 +23,11 @@ spec:
       command: ${JSON.stringify(command)}
 `;
 
-test.before(async () => {
-  await node.start();
-  c = await node.client();
-});
-test.after(async () => {
-  c?.close();
-  await node.kill('SIGTERM');
-  await removeContainersOf(name);
-  node.removeDirs();
-});
 
-const status = async (podName: string) => (await c.request('get', { kind: 'pod', name: podName })).status;
+const status = async (podName: string) => (await e.c.request('get', { kind: 'pod', name: podName })).status;
 
 test('a container that keeps exiting goes to CrashLoopBackOff, restartCount rising', async () => {
-  await c.request('apply', { manifest: pod('crash', 'busybox:latest', ['sh', '-c', 'echo about to fail; exit 3']) });
+  await e.c.request('apply', { manifest: pod('crash', 'busybox:latest', ['sh', '-c', 'echo about to fail; exit 3']) });
   const s = await until('CrashLoopBackOff', async () => {
     const st = await status('crash');
     const cs = st?.containerStatuses?.[0];
@@ -49,19 +38,19 @@ test('a container that keeps exiting goes to CrashLoopBackOff, restartCount risi
   assert.is(cs.ready, false);
   assert.is(cs.lastState.terminated.exitCode, 3);
   assert.is(cs.lastState.terminated.reason, 'Error');
-  const events = (await c.request('describe', { kind: 'pod', name: 'crash' }))[0].events;
+  const events = (await e.c.request('describe', { kind: 'pod', name: 'crash' }))[0].events;
   assert.ok(events.some((e: any) => e.reason === 'BackOff' && e.type === 'Warning'), 'a BackOff event');
-  const actor = (await c.request('actors', { kind: 'pod', name: 'crash' })).items[0];
+  const actor = (await e.c.request('actors', { kind: 'pod', name: 'crash' })).items[0];
   assert.is(actor.state, 'Running.NotReady');
   // the logs of the crashing container are readable
   const chunks: Uint8Array[] = [];
-  const logs = await c.stream('logs', { pod: 'crash' }, (b: Uint8Array) => chunks.push(b));
+  const logs = await e.c.stream('logs', { pod: 'crash' }, (b: Uint8Array) => chunks.push(b));
   await logs.done;
   assert.match(Buffer.concat(chunks).toString(), /about to fail/);
 });
 
 test('restartPolicy Never: a failing container makes the pod Failed; OnFailure with exit 0 Succeeded', async () => {
-  await c.request('apply', { manifest: pod('once-fail', 'busybox:latest', ['sh', '-c', 'exit 4'], 'Never') + '---' + pod('once-ok', 'busybox:latest', ['true'], 'OnFailure') });
+  await e.c.request('apply', { manifest: pod('once-fail', 'busybox:latest', ['sh', '-c', 'exit 4'], 'Never') + '---' + pod('once-ok', 'busybox:latest', ['true'], 'OnFailure') });
   const failed = await until('Failed', async () => (await status('once-fail'))?.phase === 'Failed' && status('once-fail'));
   assert.is(failed.containerStatuses[0].state.terminated.exitCode, 4);
   assert.is(failed.containerStatuses[0].restartCount, 0);
@@ -70,7 +59,7 @@ test('restartPolicy Never: a failing container makes the pod Failed; OnFailure w
 });
 
 test('a missing image gives ErrImagePull, then ImagePullBackOff', async () => {
-  await c.request('apply', { manifest: pod('noimage', 'starling-test/does-not-exist:1', ['true']) });
+  await e.c.request('apply', { manifest: pod('noimage', 'starling-test/does-not-exist:1', ['true']) });
   const seen = new Set<string>();
   await until('ErrImagePull and ImagePullBackOff', async () => {
     const reason = (await status('noimage'))?.containerStatuses?.[0]?.state.waiting?.reason;

@@ -5,15 +5,14 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ApiClient } from '../../src/api/client.ts';
-import { containersOf, docker, removeContainersOf, uniqueNodeName } from '../support/docker.ts';
-import { isDeno, NodeProcess, until } from '../support/node-process.ts';
+import { containersOf, docker } from '../support/docker.ts';
+import { withDockerNode } from '../support/e2e.ts';
+import { isDeno, until } from '../support/node-process.ts';
 import { WEB } from '../support/manifests.ts';
 
 const test = suite('e2e docker: node SIGKILL and restart');
-const name = uniqueNodeName('e2e-restart');
-const node = new NodeProcess({ name });
-let c: ApiClient;
+const e = withDockerNode(test, 'e2e-restart');
+const { name, node } = e;
 
 const CRASH = `
 apiVersion: v1
@@ -27,34 +26,23 @@ spec:
       command: ["sh", "-c", "sleep 0.2; exit 1"]
 `;
 
-test.before(async () => {
-  await node.start();
-  c = await node.client();
-});
-test.after(async () => {
-  c?.close();
-  await node.kill('SIGTERM');
-  await removeContainersOf(name);
-  node.removeDirs();
-});
 
 const runningIds = async () => (await containersOf(name, false)).map((x) => x.Id).sort();
 
 test('after SIGKILL and restart: same objects, same actor states, same containers', async () => {
-  await c.request('apply', { manifest: WEB(3) + '---' + CRASH });
+  await e.c.request('apply', { manifest: WEB(3) + '---' + CRASH });
   await until('3 running web pods', async () => {
-    const l = (await c.request('get', { kind: 'pods', selector: 'app=web' })).items;
+    const l = (await e.c.request('get', { kind: 'pods', selector: 'app=web' })).items;
     return l.length === 3 && l.every((p: any) => p.status?.containerStatuses?.[0]?.ready);
   });
   await until('crash pod restarted twice', async () => {
-    const p = await c.request('get', { kind: 'pod', name: 'crash' });
+    const p = await e.c.request('get', { kind: 'pod', name: 'crash' });
     return p.status?.containerStatuses?.[0]?.restartCount >= 2;
   });
-  const before = await c.request('get', { kind: 'pods', selector: 'app=web' });
-  const actorsBefore = (await c.request('actors', {})).items.filter((a: any) => a.name !== 'crash');
+  const before = await e.c.request('get', { kind: 'pods', selector: 'app=web' });
+  const actorsBefore = (await e.c.request('actors', {})).items.filter((a: any) => a.name !== 'crash');
   const idsBefore = (await containersOf(name, false)).filter((x) => x.Labels['io.starling.pod.name'] !== 'crash').map((x) => x.Id).sort();
-  const crashCount = (await c.request('get', { kind: 'pod', name: 'crash' })).status.containerStatuses[0].restartCount;
-  c.close();
+  const crashCount = (await e.c.request('get', { kind: 'pod', name: 'crash' })).status.containerStatuses[0].restartCount;
 
   assert.is(await node.kill('SIGKILL'), null);
   // while the node is down, one web container dies
@@ -62,10 +50,10 @@ test('after SIGKILL and restart: same objects, same actor states, same container
   await docker.getContainer(victim.status.containerStatuses[0].containerID.replace('starling://', '')).kill();
 
   await node.start();
-  c = await node.client();
-  const after = await c.request('get', { kind: 'pods', selector: 'app=web' });
+  await e.reconnect();
+  const after = await e.c.request('get', { kind: 'pods', selector: 'app=web' });
   assert.equal(after.items.map((p: any) => [p.metadata.name, p.metadata.uid]), before.items.map((p: any) => [p.metadata.name, p.metadata.uid]));
-  const actorsAfter = (await c.request('actors', {})).items.filter((a: any) => a.name !== 'crash' && a.name !== victim.metadata.name);
+  const actorsAfter = (await e.c.request('actors', {})).items.filter((a: any) => a.name !== 'crash' && a.name !== victim.metadata.name);
   for (const a of actorsAfter) {
     const b = actorsBefore.find((x: any) => x.kind === a.kind && x.name === a.name);
     assert.ok(b, `actor ${a.kind}/${a.name} existed before`);
@@ -73,7 +61,7 @@ test('after SIGKILL and restart: same objects, same actor states, same container
   }
   // the victim is restarted in place: restartCount 1, same pod
   const restarted = await until('the killed container restarted', async () => {
-    const p = await c.request('get', { kind: 'pod', name: victim.metadata.name });
+    const p = await e.c.request('get', { kind: 'pod', name: victim.metadata.name });
     return p.status.containerStatuses[0].restartCount === 1 && p.status.containerStatuses[0].state.running && p;
   });
   assert.ok(restarted);
@@ -87,7 +75,7 @@ test('after SIGKILL and restart: same objects, same actor states, same container
   }
   // the crash-looping pod goes on from where it was
   const crash = await until('crash pod keeps restarting', async () => {
-    const p = await c.request('get', { kind: 'pod', name: 'crash' });
+    const p = await e.c.request('get', { kind: 'pod', name: 'crash' });
     return p.status.containerStatuses[0].restartCount > crashCount && p;
   }, 30_000);
   assert.ok(crash.status.containerStatuses[0].restartCount > crashCount);
@@ -95,7 +83,6 @@ test('after SIGKILL and restart: same objects, same actor states, same container
 
 test('a graceful SIGTERM leaves containers running; the restarted node adopts them', async () => {
   const ids = await runningIds();
-  c.close();
   const from = node.log.length;
   const code = await node.kill('SIGTERM');
   // Deno's child_process reports a child it signalled as killed by the signal even when the
@@ -103,13 +90,13 @@ test('a graceful SIGTERM leaves containers running; the restarted node adopts th
   assert.match(node.log.slice(from), /SIGTERM: stopping[\s\S]*stopped/);
   if (!isDeno) assert.is(code, 0);
   await node.start();
-  c = await node.client();
-  const l = (await c.request('get', { kind: 'pods', selector: 'app=web' })).items;
+  await e.reconnect();
+  const l = (await e.c.request('get', { kind: 'pods', selector: 'app=web' })).items;
   assert.is(l.length, 3);
   const webIds = (await containersOf(name, false)).filter((x) => x.Labels['io.starling.pod.name'] !== 'crash').map((x) => x.Id).sort();
   for (const id of webIds) assert.ok(ids.includes(id), 'no new web containers');
-  await c.request('delete', { kind: 'deployment', name: 'web', wait: true });
-  await c.request('delete', { kind: 'pod', name: 'crash', wait: true });
+  await e.c.request('delete', { kind: 'deployment', name: 'web', wait: true });
+  await e.c.request('delete', { kind: 'pod', name: 'crash', wait: true });
   await until('no containers', async () => (await containersOf(name)).length === 0);
 });
 

@@ -4,46 +4,35 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ApiClient } from '../../src/api/client.ts';
-import { containersOf, removeContainersOf, uniqueNodeName } from '../support/docker.ts';
-import { NodeProcess, ROOT, until } from '../support/node-process.ts';
+import { containersOf } from '../support/docker.ts';
+import { withDockerNode } from '../support/e2e.ts';
+import { ROOT, until } from '../support/node-process.ts';
 
 const test = suite('e2e docker: pod containers');
-const name = uniqueNodeName('e2e-pod');
-const node = new NodeProcess({ name });
-let c: ApiClient;
+const e = withDockerNode(test, 'e2e-pod');
+const { name } = e;
 
-test.before(async () => {
-  await node.start();
-  c = await node.client();
-});
-test.after(async () => {
-  c?.close();
-  await node.kill('SIGTERM');
-  await removeContainersOf(name);
-  node.removeDirs();
-});
 
 test('two containers talk over localhost and share an emptyDir file; the init container ran first', async () => {
   const manifest = readFileSync(`${ROOT}/docs/examples/sidecar-pod.yaml`, 'utf8');
-  const res = await c.request('apply', { manifest });
+  const res = await e.c.request('apply', { manifest });
   assert.equal(res.results.map((r: any) => r.outcome), ['created']);
   const pod = await until('the pod running with both containers ready', async () => {
-    const p = await c.request('get', { kind: 'pod', name: 'sidecar-demo' });
+    const p = await e.c.request('get', { kind: 'pod', name: 'sidecar-demo' });
     return p.status?.phase === 'Running' && p.status.containerStatuses.every((s: any) => s.ready) && p;
   });
   assert.is(pod.status.initContainerStatuses[0].state.terminated.exitCode, 0);
   assert.is(pod.status.initContainerStatuses[0].state.terminated.reason, 'Completed');
   // the client fetched http://localhost:8080 from the server container and wrote it to the shared volume
   const fetched = await until('the client to fetch the file over localhost', async () => {
-    const r = await c.request('exec', { pod: 'sidecar-demo', container: 'client', command: ['cat', '/shared/fetched.txt'] });
+    const r = await e.c.request('exec', { pod: 'sidecar-demo', container: 'client', command: ['cat', '/shared/fetched.txt'] });
     return r.exitCode === 0 ? new TextDecoder().decode(r.stdout) : '';
   });
   assert.is(fetched.trim(), 'prepared-by-init');
   // a file written by one container is seen by the other
-  const w = await c.request('exec', { pod: 'sidecar-demo', container: 'server', command: ['sh', '-c', 'echo from-server > /shared/note.txt'] });
+  const w = await e.c.request('exec', { pod: 'sidecar-demo', container: 'server', command: ['sh', '-c', 'echo from-server > /shared/note.txt'] });
   assert.is(w.exitCode, 0);
-  const r = await c.request('exec', { pod: 'sidecar-demo', container: 'client', command: ['cat', '/shared/note.txt'] });
+  const r = await e.c.request('exec', { pod: 'sidecar-demo', container: 'client', command: ['cat', '/shared/note.txt'] });
   assert.is(new TextDecoder().decode(r.stdout).trim(), 'from-server');
   // labels on every container: pod name, namespace, uid, node
   const containers = await containersOf(name);
@@ -58,7 +47,7 @@ test('two containers talk over localhost and share an emptyDir file; the init co
 });
 
 test('deleting the pod stops and removes its containers', async () => {
-  await c.request('delete', { kind: 'pod', name: 'sidecar-demo', wait: true, timeoutMs: 30_000 });
+  await e.c.request('delete', { kind: 'pod', name: 'sidecar-demo', wait: true, timeoutMs: 30_000 });
   await until('no containers left', async () => (await containersOf(name)).length === 0, 30_000);
 });
 
