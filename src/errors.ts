@@ -30,13 +30,15 @@ export class StarlingError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: Record<string, unknown> = {},
+    /** structured details (sent as `details` on the wire). Not named `details`: uvu's
+     * reporter takes an error's `details` for a diff string and stops on anything else. */
+    readonly info: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'StarlingError';
   }
   toJSON() {
-    return { code: this.code, message: this.message, details: this.details };
+    return { code: this.code, message: this.message, details: this.info };
   }
 }
 

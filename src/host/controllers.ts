@@ -91,14 +91,15 @@ export function syncReplicaSet(objects: ObjectService, rs: KObject) {
   };
 }
 
-/** The template as hashed: labels and spec, keys sorted, so equal templates hash equal. */
-function canonical(v: unknown): string {
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
 }
+/** The pod template as hashed: keys sorted, so equal templates hash equal. */
 export const hashOf = (d: KObject) => templateHash(canonical((d.spec as DeploymentSpec).template));
 
 export function deploymentBinding(objects: ObjectService): KindBinding {

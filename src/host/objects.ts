@@ -10,7 +10,7 @@ import type { KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import type { Change, Store } from '../store/store.ts';
 import type { ActorHost } from './actor-host.ts';
-import { syncDeployment, syncReplicaSet } from './controllers.ts';
+import { canonical, syncDeployment, syncReplicaSet } from './controllers.ts';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
@@ -72,9 +72,13 @@ export class ObjectService {
       if (existing.metadata.deletionTimestamp) {
         throw new StarlingError('Conflict', `${o.kind.toLowerCase()} "${o.metadata.name}" is being deleted; try again when it is gone`);
       }
-      const sameSpec = JSON.stringify(existing.spec ?? null) === JSON.stringify(o.spec ?? null);
-      const sameMeta = JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(o.metadata.labels ?? {}) &&
-        JSON.stringify(existing.metadata.annotations ?? {}) === JSON.stringify(o.metadata.annotations ?? {});
+      // A pod's binding (spec.nodeName, set by the node) is not the user's to undo by omission.
+      const spec = o.kind === 'Pod' && existing.spec?.nodeName && !o.spec?.nodeName
+        ? { ...o.spec, nodeName: existing.spec.nodeName }
+        : o.spec;
+      const sameSpec = canonical(existing.spec ?? null) === canonical(spec ?? null);
+      const sameMeta = canonical(existing.metadata.labels ?? {}) === canonical(o.metadata.labels ?? {}) &&
+        canonical(existing.metadata.annotations ?? {}) === canonical(o.metadata.annotations ?? {});
       if (sameSpec && sameMeta) {
         results.push({ obj: existing, outcome: 'unchanged' });
         continue;
@@ -93,7 +97,7 @@ export class ObjectService {
           annotations: o.metadata.annotations,
           generation: (existing.metadata.generation ?? 1) + (sameSpec ? 0 : 1),
         },
-        spec: o.spec,
+        spec,
       };
       put.push(updated);
       results.push({ obj: updated, outcome: 'configured' });

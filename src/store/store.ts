@@ -163,8 +163,11 @@ export class Store {
     this.meta.set('resourceVersion', this.rv);
     ops.push({ type: 'put', section: 'meta', key: 'resourceVersion', value: this.rv });
     this.pending.push(...ops);
+    // register for durability first: a watcher may commit from inside the notification, and
+    // that nested commit's write takes these ops with it
+    const durable = this.schedule();
     this.notify(notices);
-    return this.schedule();
+    return durable;
   }
 
   /**

@@ -352,7 +352,7 @@ test('malformed YAML reports line and column in details', () => {
     assert.unreachable('should throw');
   } catch (e) {
     assert.instance(e, ParseError);
-    assert.equal((e as ParseError).details, { line: 5, column: 11, document: 0 });
+    assert.equal((e as ParseError).info, { line: 5, column: 11, document: 0 });
   }
 });
 

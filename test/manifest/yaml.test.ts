@@ -96,9 +96,9 @@ test('anchors, aliases and merge keys in moderation are fine', () => {
 
 test('syntax errors name the document, line and column', () => {
   const e = parseFails('a: 1\n---\nb: 2\nc: [1,\n  2\n', 'error parsing YAML document 2 at line ');
-  assert.is(e.details.document, 1);
-  assert.type(e.details.line, 'number');
-  assert.type(e.details.column, 'number');
+  assert.is(e.info.document, 1);
+  assert.type(e.info.line, 'number');
+  assert.type(e.info.column, 'number');
   parseFails('metadata:\n  name: web\n  - labels\n', 'document 1', 'line 3');
   parseFails('--- apiVersion: v1\nkind: Pod\n', 'line 1, column 5');
 });

@@ -85,7 +85,9 @@ export class NodeProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill(signal);
+    // process.kill, not child.kill: Deno's child_process reports a child it signalled itself as
+    // killed by that signal even when the child handled it and exited 0
+    process.kill(child.pid!, signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await done;
     clearTimeout(timer);

@@ -9,6 +9,7 @@ import { ApiClient } from '../../src/api/client.ts';
 import { Handlers } from '../../src/api/handlers.ts';
 import { ApiServer } from '../../src/api/server.ts';
 import { type NodeConfig, testConfig } from '../../src/config.ts';
+import { StarlingError } from '../../src/errors.ts';
 import { StarlingNode } from '../../src/host/node.ts';
 import { SimRuntime } from '../../src/runtime/sim.ts';
 
@@ -23,7 +24,8 @@ export function removeDir(dir: string | undefined) {
 
 export interface SimNodeOptions {
   name?: string;
-  dataDir?: string;
+  /** the node's data dir (the caller removes it); with inMemory only emptyDir volumes go here */
+  dataDir: string;
   runtime?: SimRuntime;
   inMemory?: boolean;
   config?: NodeConfig;
@@ -32,11 +34,11 @@ export interface SimNodeOptions {
 }
 
 /** A StarlingNode on the sim runtime, started. */
-export async function startSimNode(opts: SimNodeOptions = {}): Promise<StarlingNode> {
+export async function startSimNode(opts: SimNodeOptions): Promise<StarlingNode> {
   const name = opts.name ?? 'sim-node';
   const node = new StarlingNode({
     name,
-    dataDir: opts.dataDir ?? tempDir(name),
+    dataDir: opts.dataDir,
     host: '127.0.0.1',
     port: 0,
     runtime: opts.runtime ?? new SimRuntime({ nodeName: name }),
@@ -57,8 +59,8 @@ export interface ApiFixture {
   address: string;
   token: string;
   dataDir: string;
-  /** a connected client with the right token */
-  client(token?: string): Promise<ApiClient>;
+  /** a connected client with the right token (or the one given) */
+  client(token?: string): Promise<TestClient>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,7 @@ export async function startApiFixture(opts: { name?: string; maxFrameBytes?: num
   });
   const port = await server.start();
   const address = `127.0.0.1:${port}`;
-  const clients: ApiClient[] = [];
+  const clients: TestClient[] = [];
   return {
     node,
     server,
@@ -85,7 +87,7 @@ export async function startApiFixture(opts: { name?: string; maxFrameBytes?: num
     token,
     dataDir,
     async client(t = token) {
-      const c = await new ApiClient(address, t).connect();
+      const c = new TestClient(await new ApiClient(address, t).connect());
       clients.push(c);
       return c;
     },
@@ -101,17 +103,44 @@ export async function startApiFixture(opts: { name?: string; maxFrameBytes?: num
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` (bounded in time) until it returns a truthy value. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 25): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (let i = 0; Date.now() < deadline && i < 100_000; i++) {
     try {
       last = await check();
-      if (last) return last as T;
+      if (last) return last as Truthy<T>;
     } catch (e) {
       last = e;
     }
     await sleep(everyMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+/** An ApiClient with `refused`, for requests that must fail. */
+export class TestClient {
+  constructor(readonly raw: ApiClient) {}
+  request<T = any>(op: Parameters<ApiClient['request']>[0], args: Record<string, unknown> = {}): Promise<T> {
+    return this.raw.request<T>(op, args);
+  }
+  /** The error a request that must fail gets (the test fails when it succeeds). */
+  async refused(op: Parameters<ApiClient['request']>[0], args: Record<string, unknown> = {}): Promise<StarlingError> {
+    let result: unknown;
+    try {
+      result = await this.raw.request(op, args);
+    } catch (e) {
+      if (e instanceof StarlingError) return e;
+      throw e;
+    }
+    throw new Error(`expected ${op} to be refused, got ${JSON.stringify(result)?.slice(0, 300)}`);
+  }
+  stream(...a: Parameters<ApiClient['stream']>) {
+    return this.raw.stream(...a);
+  }
+  close() {
+    this.raw.close();
+  }
 }
