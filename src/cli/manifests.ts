@@ -3,6 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StarlingError } from '../errors.ts';
+import { MAX_MANIFEST_BYTES } from '../manifest/index.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -33,5 +34,10 @@ export async function readManifests(sources: string[]): Promise<string> {
   }
   // One file keeps its own line numbers; several are joined as separate YAML documents
   // (a JSON document is YAML too).
-  return texts.length === 1 ? texts[0] : texts.join('\n---\n');
+  const text = texts.length === 1 ? texts[0] : texts.join('\n---\n');
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_MANIFEST_BYTES) {
+    throw new StarlingError('TooLarge', `the manifest is ${(bytes / 1048576).toFixed(1)} MiB: the limit is ${MAX_MANIFEST_BYTES / 1048576} MiB`);
+  }
+  return text;
 }
