@@ -2,9 +2,16 @@
 // through to a KV (LevelDB) in atomic batches. Readers see a commit as soon as commit() is
 // called; commit() resolves once the batch is on disk. Concurrent commits are grouped into one
 // write batch (group commit), which keeps each commit atomic.
+//
+// Replication: every object carries two versions from a hybrid logical clock — `sv` for its
+// metadata and spec (any node may write them) and `tv` for its status (only the actor's host
+// writes it). A delete leaves a tombstone. Local commits are handed to the replicator as
+// records; records from other nodes are merged part by part, the newer version winning, so
+// every node ends in the same state whatever order the records arrive in.
 
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, parseKey } from '../objects/types.ts';
+import { HLC } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
 
 export interface Transition {
@@ -38,44 +45,87 @@ export interface Change {
   events?: KEvent[];
 }
 
+/** A replicated record: an object (null: tombstone), an actor record (null: dropped), an event. */
+export type Rec =
+  | { k: 'o'; key: string; obj: KObject | null; sv: string; tv: string }
+  | { k: 'a'; key: string; rec: ActorRecord | null; v: string }
+  | { k: 'e'; key: string; ev: KEvent; v: string };
+
 export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type WatchListener = (type: WatchType, obj: KObject) => void;
 
 export interface StoreOptions {
   eventsPerObject: number;
+  /** this node's name (breaks version ties) */
+  node?: string;
+  now?: () => number;
+}
+
+interface ObjEntry {
+  obj: KObject | null;
+  sv: string;
+  tv: string;
+  /** the last live object, kept with a tombstone for DELETED notices */
+  last?: KObject;
+}
+interface ActorEntry {
+  rec: ActorRecord | null;
+  v: string;
+}
+
+export const BUCKETS = 64;
+
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+export const bucketOf = (key: string) => fnv(key) % BUCKETS;
+
+/** The parts of an object that `sv` versions: everything but status and the local resourceVersion. */
+function specPart(o: KObject): string {
+  const { status: _s, metadata, ...rest } = o;
+  const { resourceVersion: _rv, ...meta } = metadata;
+  return JSON.stringify([meta, rest]);
 }
 
 export class Store {
-  private objects = new Map<ObjectKey, KObject>();
+  readonly hlc: HLC;
+  private entries = new Map<ObjectKey, ObjEntry>();
   private byKind = new Map<string, Map<ObjectKey, KObject>>();
-  private actorRecords = new Map<ObjectKey, ActorRecord>();
+  private actorEntries = new Map<ObjectKey, ActorEntry>();
   /** events grouped by involved object key, oldest first */
   private eventLog = new Map<ObjectKey, { id: string; event: KEvent }[]>();
   private meta = new Map<string, unknown>();
   private listeners = new Set<WatchListener>();
+  private replicaListeners = new Set<(recs: Rec[]) => void>();
   private noticeQueue: [WatchType, KObject][] = [];
   private notifying = false;
+  /** per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest) */
+  private digests = new Uint32Array(BUCKETS);
   private rv = 0;
-  private eventSeq = 0;
   private pending: KVOp[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushing: Promise<void> | null = null;
 
-  constructor(private kv: KV, private opts: StoreOptions = { eventsPerObject: 50 }) {}
+  constructor(private kv: KV, private opts: StoreOptions = { eventsPerObject: 50 }) {
+    this.hlc = new HLC(opts.node ?? 'local', opts.now);
+  }
 
   async open() {
     await this.kv.open();
-    for await (const [k, v] of this.kv.entries('objects')) this.index(k, v as KObject);
-    for await (const [k, v] of this.kv.entries('actors')) this.actorRecords.set(k, v as ActorRecord);
-    for await (const [k, v] of this.kv.entries('meta')) this.meta.set(k, v);
-    for await (const [k, v] of this.kv.entries('events')) {
-      const ev = v as KEvent;
-      const involved = k.slice(0, k.lastIndexOf('|'));
-      const list = this.eventLog.get(involved) ?? [];
-      list.push({ id: k, event: ev });
-      this.eventLog.set(involved, list);
-      this.eventSeq = Math.max(this.eventSeq, Number(k.slice(k.lastIndexOf('|') + 1)) || 0);
+    for await (const [k, v] of this.kv.entries('objects')) {
+      const e = v as ObjEntry;
+      this.setEntry(k, e);
+      this.hlc.observe(e.sv);
+      this.hlc.observe(e.tv);
     }
+    for await (const [k, v] of this.kv.entries('actors')) this.setActor(k, v as ActorEntry);
+    for await (const [k, v] of this.kv.entries('meta')) this.meta.set(k, v);
+    for await (const [k, v] of this.kv.entries('events')) this.indexEvent(k, v as KEvent);
     this.rv = Number(this.meta.get('resourceVersion') ?? 0);
   }
 
@@ -87,7 +137,7 @@ export class Store {
   // ---- reads -------------------------------------------------------------------------------
 
   get(key: ObjectKey): KObject | undefined {
-    return this.objects.get(key);
+    return this.entries.get(key)?.obj ?? undefined;
   }
   list(kind: string, namespace?: string): KObject[] {
     const all = [...(this.byKind.get(kind)?.values() ?? [])];
@@ -96,11 +146,16 @@ export class Store {
   kinds(): string[] {
     return [...this.byKind.keys()];
   }
+  /** Versions of an object (also of a tombstone). */
+  versions(key: ObjectKey): { sv: string; tv: string; deleted: boolean } | undefined {
+    const e = this.entries.get(key);
+    return e && { sv: e.sv, tv: e.tv, deleted: e.obj === null };
+  }
   actor(key: ObjectKey): ActorRecord | undefined {
-    return this.actorRecords.get(key);
+    return this.actorEntries.get(key)?.rec ?? undefined;
   }
   actors(): ActorRecord[] {
-    return [...this.actorRecords.values()];
+    return [...this.actorEntries.values()].flatMap((e) => (e.rec ? [e.rec] : []));
   }
   getMeta<T>(key: string): T | undefined {
     return this.meta.get(key) as T | undefined;
@@ -120,6 +175,12 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
+  /** The replicator's hook: called with the records of every local commit. */
+  onReplicate(listener: (recs: Rec[]) => void): () => void {
+    this.replicaListeners.add(listener);
+    return () => this.replicaListeners.delete(listener);
+  }
+
   // ---- writes ------------------------------------------------------------------------------
 
   async setMeta(key: string, value: unknown) {
@@ -128,46 +189,180 @@ export class Store {
     await this.schedule();
   }
 
-  /** Applies a change to the cache now and to disk in one atomic batch; resolves when durable. */
+  /** Applies a local change to the cache now and to disk in one atomic batch; resolves when durable. */
   commit(change: Change): Promise<void> {
     const ops: KVOp[] = [];
     const notices: [WatchType, KObject][] = [];
+    const recs: Rec[] = [];
     for (const obj of change.put ?? []) {
       const key = keyOf(obj);
-      const existed = this.objects.has(key);
+      const old = this.entries.get(key);
+      const prev = old?.obj ?? null;
+      const specChanged = !prev || specPart(prev) !== specPart(obj);
+      const statusChanged = !prev || JSON.stringify(prev.status ?? null) !== JSON.stringify(obj.status ?? null);
+      if (!specChanged && !statusChanged) continue;
+      const entry: ObjEntry = {
+        obj,
+        sv: specChanged ? this.hlc.tick() : old!.sv,
+        tv: statusChanged ? this.hlc.tick() : old!.tv,
+      };
       obj.metadata.resourceVersion = String(++this.rv);
-      this.index(key, obj);
-      ops.push({ type: 'put', section: 'objects', key, value: obj });
-      notices.push([existed ? 'MODIFIED' : 'ADDED', obj]);
+      this.setEntry(key, entry);
+      ops.push({ type: 'put', section: 'objects', key, value: entry });
+      notices.push([prev ? 'MODIFIED' : 'ADDED', obj]);
+      recs.push({ k: 'o', key, obj, sv: entry.sv, tv: entry.tv });
     }
     for (const key of change.del ?? []) {
-      const obj = this.objects.get(key);
-      if (!obj) continue;
-      this.unindex(key);
-      ops.push({ type: 'del', section: 'objects', key });
-      for (const e of this.eventLog.get(key) ?? []) ops.push({ type: 'del', section: 'events', key: e.id });
-      this.eventLog.delete(key);
-      notices.push(['DELETED', obj]);
-      ++this.rv;
+      const old = this.entries.get(key);
+      if (!old?.obj) continue;
+      const entry: ObjEntry = { obj: null, sv: this.hlc.tick(), tv: old.tv, last: old.obj };
+      this.tombstone(key, entry, ops, notices);
+      recs.push({ k: 'o', key, obj: null, sv: entry.sv, tv: entry.tv });
     }
     for (const rec of change.actors ?? []) {
-      this.actorRecords.set(rec.key, rec);
-      ops.push({ type: 'put', section: 'actors', key: rec.key, value: rec });
+      const entry = { rec, v: this.hlc.tick() };
+      this.setActor(rec.key, entry);
+      ops.push({ type: 'put', section: 'actors', key: rec.key, value: entry });
+      recs.push({ k: 'a', key: rec.key, rec, v: entry.v });
     }
     for (const key of change.dropActors ?? []) {
-      if (!this.actorRecords.delete(key)) continue;
-      ops.push({ type: 'del', section: 'actors', key });
+      if (!this.actorEntries.get(key)?.rec) continue;
+      const entry = { rec: null, v: this.hlc.tick() };
+      this.setActor(key, entry);
+      ops.push({ type: 'put', section: 'actors', key, value: entry });
+      recs.push({ k: 'a', key, rec: null, v: entry.v });
     }
-    for (const ev of change.events ?? []) ops.push(...this.recordEvent(ev));
+    for (const ev of change.events ?? []) {
+      const { id, event, ops: evOps } = this.recordEvent(ev);
+      ops.push(...evOps);
+      recs.push({ k: 'e', key: id, ev: event, v: id });
+    }
     if (ops.length === 0) return Promise.resolve();
+    const durable = this.enqueue(ops);
+    for (const l of this.replicaListeners) l(recs);
+    // register for durability first (enqueue): a watcher may commit from inside the
+    // notification, and that nested commit's write takes these ops with it
+    this.notify(notices);
+    return durable;
+  }
+
+  /**
+   * Merges records from another node: each part (spec, status, actor record) is taken when its
+   * version is newer than ours. Resolves when the result is on disk.
+   */
+  merge(recs: Rec[]): Promise<void> {
+    const ops: KVOp[] = [];
+    const notices: [WatchType, KObject][] = [];
+    for (const r of recs) {
+      if (r.k === 'o') this.mergeObject(r, ops, notices);
+      else if (r.k === 'a') {
+        this.hlc.observe(r.v);
+        const old = this.actorEntries.get(r.key);
+        if (old && old.v >= r.v) continue;
+        const entry = { rec: r.rec, v: r.v };
+        this.setActor(r.key, entry);
+        ops.push({ type: 'put', section: 'actors', key: r.key, value: entry });
+      } else {
+        const involved = r.key.slice(0, r.key.lastIndexOf('|'));
+        if (!this.entries.get(involved)?.obj) continue;
+        const list = this.eventLog.get(involved);
+        const known = list?.find((e) => e.id === r.key);
+        if (known && known.event.count >= r.ev.count) continue;
+        this.indexEvent(r.key, r.ev);
+        ops.push({ type: 'put', section: 'events', key: r.key, value: r.ev });
+        ops.push(...this.pruneEvents(involved));
+      }
+    }
+    if (ops.length === 0) return Promise.resolve();
+    const durable = this.enqueue(ops);
+    this.notify(notices);
+    return durable;
+  }
+
+  private mergeObject(r: Extract<Rec, { k: 'o' }>, ops: KVOp[], notices: [WatchType, KObject][]) {
+    this.hlc.observe(r.sv);
+    this.hlc.observe(r.tv);
+    const key = r.key;
+    const old = this.entries.get(key);
+    const newerSpec = !old || r.sv > old.sv;
+    const newerStatus = !old || r.tv > old.tv;
+    if (!newerSpec && !newerStatus) return;
+    const sv = newerSpec ? r.sv : old!.sv;
+    const tv = newerStatus ? r.tv : old!.tv;
+    const specSource = newerSpec ? r.obj : old!.obj;
+    if (specSource === null) {
+      // deleted (a tombstone newer than our spec, or ours still newer than their update)
+      if (old?.obj) this.tombstone(key, { obj: null, sv, tv, last: old.obj }, ops, notices);
+      else {
+        this.setEntry(key, { obj: null, sv, tv });
+        ops.push({ type: 'put', section: 'objects', key, value: { obj: null, sv, tv } });
+      }
+      return;
+    }
+    const statusSource = newerStatus ? r.obj : old!.obj;
+    const status = statusSource ? statusSource.status : old?.obj?.status;
+    const obj: KObject = { ...specSource, metadata: { ...specSource.metadata, resourceVersion: String(++this.rv) } };
+    if (status === undefined) delete obj.status;
+    else obj.status = status;
+    const entry: ObjEntry = { obj, sv, tv };
+    this.setEntry(key, entry);
+    ops.push({ type: 'put', section: 'objects', key, value: entry });
+    notices.push([old?.obj ? 'MODIFIED' : 'ADDED', obj]);
+  }
+
+  private tombstone(key: ObjectKey, entry: ObjEntry, ops: KVOp[], notices: [WatchType, KObject][]) {
+    this.setEntry(key, entry);
+    ops.push({ type: 'put', section: 'objects', key, value: { obj: null, sv: entry.sv, tv: entry.tv } });
+    for (const e of this.eventLog.get(key) ?? []) ops.push({ type: 'del', section: 'events', key: e.id });
+    this.eventLog.delete(key);
+    notices.push(['DELETED', entry.last!]);
+    ++this.rv;
+  }
+
+  // ---- anti-entropy ----------------------------------------------------------------------------
+
+  /** One number per bucket summarising every object and actor version in it. */
+  digest(): number[] {
+    return [...this.digests];
+  }
+  /** Every key with its versions in the given buckets: `[k, key, v1, v2]`. */
+  versionsIn(buckets: number[]): [string, string, string, string][] {
+    const want = new Set(buckets);
+    const out: [string, string, string, string][] = [];
+    for (const [key, e] of this.entries) if (want.has(bucketOf(key))) out.push(['o', key, e.sv, e.tv]);
+    for (const [key, e] of this.actorEntries) if (want.has(bucketOf(key))) out.push(['a', key, e.v, '']);
+    return out;
+  }
+  /** The records for these keys, as merge() takes them. */
+  records(keys: [string, string][]): Rec[] {
+    const out: Rec[] = [];
+    for (const [k, key] of keys) {
+      if (k === 'o') {
+        const e = this.entries.get(key);
+        if (e) out.push({ k: 'o', key, obj: e.obj, sv: e.sv, tv: e.tv });
+      } else {
+        const e = this.actorEntries.get(key);
+        if (e) out.push({ k: 'a', key, rec: e.rec, v: e.v });
+      }
+    }
+    return out;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** Resolves when everything committed so far is on disk. */
+  async flush() {
+    while (this.flushing || this.pending.length) {
+      if (this.flushing) await this.flushing.catch(() => {});
+      else await this.schedule();
+    }
+  }
+
+  private enqueue(ops: KVOp[]): Promise<void> {
     this.meta.set('resourceVersion', this.rv);
     ops.push({ type: 'put', section: 'meta', key: 'resourceVersion', value: this.rv });
     this.pending.push(...ops);
-    // register for durability first: a watcher may commit from inside the notification, and
-    // that nested commit's write takes these ops with it
-    const durable = this.schedule();
-    this.notify(notices);
-    return durable;
+    return this.schedule();
   }
 
   /**
@@ -188,14 +383,6 @@ export class Store {
       }
     } finally {
       this.notifying = false;
-    }
-  }
-
-  /** Resolves when everything committed so far is on disk. */
-  async flush() {
-    while (this.flushing || this.pending.length) {
-      if (this.flushing) await this.flushing.catch(() => {});
-      else await this.schedule();
     }
   }
 
@@ -222,35 +409,56 @@ export class Store {
     this.flushing = null;
   }
 
-  private recordEvent(ev: KEvent): KVOp[] {
+  private recordEvent(ev: KEvent): { id: string; event: KEvent; ops: KVOp[] } {
     const involvedKey = `${ev.involvedObject.kind}/${ev.involvedObject.namespace ?? ''}/${ev.involvedObject.name}`;
     const list = this.eventLog.get(involvedKey) ?? [];
-    this.eventLog.set(involvedKey, list);
     // Like Kubernetes' event aggregation: a repeat of an event (same type, reason and message
     // about the same object) bumps its count and lastTimestamp instead of adding a new one.
     const same = list.find((e) => e.event.reason === ev.reason && e.event.message === ev.message && e.event.type === ev.type);
     if (same) {
       same.event = { ...same.event, count: same.event.count + 1, lastTimestamp: ev.lastTimestamp };
-      return [{ type: 'put', section: 'events', key: same.id, value: same.event }];
+      return { id: same.id, event: same.event, ops: [{ type: 'put', section: 'events', key: same.id, value: same.event }] };
     }
-    const id = `${involvedKey}|${String(++this.eventSeq).padStart(12, '0')}`;
-    list.push({ id, event: ev });
-    const ops: KVOp[] = [{ type: 'put', section: 'events', key: id, value: ev }];
-    while (list.length > this.opts.eventsPerObject) {
-      ops.push({ type: 'del', section: 'events', key: list.shift()!.id });
+    const id = `${involvedKey}|${this.hlc.tick()}`;
+    this.indexEvent(id, ev);
+    return { id, event: ev, ops: [{ type: 'put', section: 'events', key: id, value: ev }, ...this.pruneEvents(involvedKey)] };
+  }
+
+  private indexEvent(id: string, ev: KEvent) {
+    const involved = id.slice(0, id.lastIndexOf('|'));
+    const list = this.eventLog.get(involved) ?? [];
+    const i = list.findIndex((e) => e.id === id);
+    if (i >= 0) list[i].event = ev;
+    else {
+      list.push({ id, event: ev });
+      list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     }
+    this.eventLog.set(involved, list);
+  }
+
+  private pruneEvents(involved: string): KVOp[] {
+    const list = this.eventLog.get(involved) ?? [];
+    const ops: KVOp[] = [];
+    while (list.length > this.opts.eventsPerObject) ops.push({ type: 'del', section: 'events', key: list.shift()!.id });
     return ops;
   }
 
-  private index(key: ObjectKey, obj: KObject) {
-    this.objects.set(key, obj);
+  private setEntry(key: ObjectKey, entry: ObjEntry) {
+    const old = this.entries.get(key);
+    if (old) this.digests[bucketOf(key)] ^= fnv(`o${key}${old.sv}${old.tv}`);
+    this.digests[bucketOf(key)] ^= fnv(`o${key}${entry.sv}${entry.tv}`);
+    this.entries.set(key, entry);
     const kind = parseKey(key).kind;
     let m = this.byKind.get(kind);
     if (!m) this.byKind.set(kind, m = new Map());
-    m.set(key, obj);
+    if (entry.obj) m.set(key, entry.obj);
+    else m.delete(key);
   }
-  private unindex(key: ObjectKey) {
-    this.objects.delete(key);
-    this.byKind.get(parseKey(key).kind)?.delete(key);
+
+  private setActor(key: ObjectKey, entry: ActorEntry) {
+    const old = this.actorEntries.get(key);
+    if (old) this.digests[bucketOf(key)] ^= fnv(`a${key}${old.v}`);
+    this.digests[bucketOf(key)] ^= fnv(`a${key}${entry.v}`);
+    this.actorEntries.set(key, entry);
   }
 }
