@@ -1,46 +1,55 @@
-// The Node actor: one per cluster member. Alive → Suspect → Dead follows membership (SWIM, with
-// the cluster issue); Left after a graceful stop. Cordon is a flag in context.
-// Effects (`execute`): none yet; the host derives the Node object's status from the state.
+// The Node actor: one per cluster member, following membership. Alive → Suspect → Dead (SWIM),
+// or Left after a graceful stop. A Dead node's pods are evicted at once, so their owners replace
+// them on live nodes; a node that Left is given `leftEvictionMs` to come back first (a restart
+// keeps its pods). The host derives the Node object's status (Ready condition, capacity) from
+// the context.
+// Effects (`execute`): evictPods.
 
 import { reducerMachine } from './reducer-machine.ts';
 
-export const NODE_SCHEMA = 1;
+export const NODE_SCHEMA = 2;
+
+export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';
 
 export interface NodeContext {
-  schema: 1;
-  status: 'alive' | 'suspect' | 'dead' | 'left';
+  schema: 2;
+  status: MemberStatus;
   since: number;
-  cordoned: boolean;
-  commands: never[];
+  /** what the member gossips about itself (address, capacity, runtime, version) */
+  meta?: Record<string, unknown>;
+  leftEvictionMs: number;
+  /** its pods were evicted (since it last was alive) */
+  evicted: boolean;
+  wakeAt?: number;
+  commands: { type: 'evictPods'; reason: string }[];
 }
+
 export type NodeEvent =
-  | { type: 'ALIVE'; at: number }
-  | { type: 'SUSPECT'; at: number }
-  | { type: 'DEAD'; at: number }
-  | { type: 'LEAVE'; at: number }
-  | { type: 'CORDON'; at: number }
-  | { type: 'UNCORDON'; at: number };
+  | { type: 'MEMBER'; state: MemberStatus; meta?: Record<string, unknown>; at: number }
+  | { type: 'TICK'; at: number };
 
-const STATUS: Record<string, NodeContext['status'] | undefined> = {
-  ALIVE: 'alive',
-  SUSPECT: 'suspect',
-  DEAD: 'dead',
-  LEAVE: 'left',
-};
-
-export const nodeMachine = reducerMachine<NodeContext, NodeEvent, { at: number }>({
+export const nodeMachine = reducerMachine<NodeContext, NodeEvent, { at: number; leftEvictionMs: number }>({
   id: 'node',
   states: ['Alive', 'Suspect', 'Dead', 'Left'],
-  initial: ({ at }) => ({ schema: 1, status: 'alive', since: at, cordoned: false, commands: [] }),
+  initial: ({ at, leftEvictionMs }) => ({ schema: 2, status: 'alive', since: at, leftEvictionMs, evicted: false, commands: [] }),
   reduce: (ctx, ev) => {
-    const status = STATUS[ev.type] ?? ctx.status;
-    return {
-      ...ctx,
-      status,
-      since: status !== ctx.status ? ev.at : ctx.since,
-      cordoned: ev.type === 'CORDON' ? true : ev.type === 'UNCORDON' ? false : ctx.cordoned,
-      commands: [],
-    };
+    const next: NodeContext = { ...ctx, commands: [] };
+    if (ev.type === 'MEMBER') {
+      if (ev.meta) next.meta = ev.meta;
+      if (ev.state !== ctx.status) {
+        next.status = ev.state;
+        next.since = ev.at;
+        if (ev.state === 'alive') next.evicted = false;
+      }
+    }
+    const evictAt = next.status === 'left' ? next.since + next.leftEvictionMs : next.since;
+    const due = (next.status === 'dead' || next.status === 'left') && !next.evicted && evictAt <= ev.at;
+    if (due) {
+      next.evicted = true;
+      next.commands.push({ type: 'evictPods', reason: next.status === 'dead' ? 'the node is dead' : 'the node left the cluster' });
+    }
+    next.wakeAt = next.status === 'left' && !next.evicted ? evictAt : undefined;
+    return next;
   },
   stateOf: (ctx) => ({ alive: 'Alive', suspect: 'Suspect', dead: 'Dead', left: 'Left' })[ctx.status],
 });

@@ -53,6 +53,7 @@ export interface PublishedPort {
 }
 
 export type Command =
+  | { type: 'schedule' }
   | { type: 'createSandbox' }
   | { type: 'pullImage'; container: string; image: string; policy: PullPolicy }
   | { type: 'startContainer'; container: string; attempt: number; replaces?: string }
@@ -73,6 +74,10 @@ export interface PodContext {
   startTime?: number;
   phase: Phase;
   terminating: boolean;
+  /** why no node could take the pod (Kubernetes' FailedScheduling message), while unbound */
+  unschedulable?: string;
+  /** when to try placing an unschedulable pod again (ms) */
+  placeRetryAt?: number;
   /** the earliest back-off deadline; the host wakes the actor with TICK then */
   wakeAt?: number;
   /** what the last event asks the host to do */
@@ -88,7 +93,12 @@ export interface ObservedContainer {
   finishedAt?: number;
 }
 
+/** How long an unschedulable pod waits before it is placed again (also retried on cluster changes). */
+export const PLACE_RETRY_MS = 5_000;
+
 export type PodEvent =
+  | { type: 'PLACE'; at: number }
+  | { type: 'UNSCHEDULABLE'; message: string; at: number }
   | { type: 'SCHEDULED'; node: string; at: number }
   | { type: 'SANDBOX_READY'; id: string; ports: PublishedPort[]; at: number }
   | { type: 'SANDBOX_FAILED'; message: string; at: number }
@@ -150,9 +160,20 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
   if (ctx.terminating && ev.type !== 'STOPPED') return ctx;
 
   switch (ev.type) {
+    case 'PLACE':
+      if (!ctx.node) cmds.push({ type: 'schedule' });
+      return finish(ctx, ev.at);
+    case 'UNSCHEDULABLE':
+      if (!ctx.node) {
+        if (ctx.unschedulable !== ev.message) note('Warning', 'FailedScheduling', ev.message);
+        ctx.unschedulable = ev.message;
+        ctx.placeRetryAt = ev.at + PLACE_RETRY_MS;
+      }
+      return finish(ctx, ev.at);
     case 'SCHEDULED':
       if (!ctx.node) {
         ctx.node = ev.node;
+        ctx.unschedulable = ctx.placeRetryAt = undefined;
         note('Normal', 'Scheduled', `Successfully assigned pod to ${ev.node}`);
       }
       break;
@@ -225,6 +246,11 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       break;
     }
     case 'TICK':
+      if (!ctx.node && ctx.placeRetryAt !== undefined && ctx.placeRetryAt <= ev.at) {
+        ctx.placeRetryAt = undefined;
+        cmds.push({ type: 'schedule' });
+        return finish(ctx, ev.at);
+      }
       break;
     case 'RESUMED':
       resumed(ctx, ev);
@@ -364,7 +390,7 @@ function maybeBegin(ctx: PodContext, c: ContainerRun, now: number) {
 /** Derives phase and the next wake-up time. */
 function finish(ctx: PodContext, now: number): PodContext {
   ctx.phase = derivePhase(ctx);
-  const deadlines = ctx.containers.flatMap((c) => [c.retryAt, c.reasonSwitchAt])
+  const deadlines = [ctx.placeRetryAt, ...ctx.containers.flatMap((c) => [c.retryAt, c.reasonSwitchAt])]
     .filter((t): t is number => t !== undefined && t > now);
   ctx.wakeAt = ctx.terminating || deadlines.length === 0 ? undefined : Math.min(...deadlines);
   return ctx;

@@ -53,6 +53,11 @@ export interface NodeConfig {
   joinTokenTtlMs: number;
   /** how long a joining node waits for the seed to answer, ms. Default 5000 */
   joinTimeoutMs: number;
+  /** pods of a node that stopped gracefully (Left) are replaced elsewhere after this long, ms;
+   * a node declared Dead has its pods replaced at once. Default 60000 */
+  leftEvictionMs: number;
+  /** how long a scheduler waits for a node to answer a bind, ms. Default 2000 */
+  bindTimeoutMs: number;
   /** container restart back-off (CrashLoopBackOff) */
   crashLoop: BackoffConfig;
   /** image pull retry back-off (ImagePullBackOff); same schedule as Kubernetes */
@@ -92,6 +97,8 @@ export const defaultConfig: NodeConfig = {
   replication: { antiEntropyIntervalMs: 2_000, tombstoneTtlMs: 86_400_000 },
   joinTokenTtlMs: 86_400_000,
   joinTimeoutMs: 5_000,
+  leftEvictionMs: 60_000,
+  bindTimeoutMs: 2_000,
   crashLoop: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   imagePull: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   defaultGraceSeconds: 30,
@@ -140,6 +147,8 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   for (const [k, v] of Object.entries(c.replication)) positive(`replication.${k}`, v);
   positive('joinTokenTtlMs', c.joinTokenTtlMs);
   positive('joinTimeoutMs', c.joinTimeoutMs);
+  positive('leftEvictionMs', c.leftEvictionMs);
+  positive('bindTimeoutMs', c.bindTimeoutMs);
   if (c.gossip.probeTimeoutMs >= c.gossip.probeIntervalMs) {
     throw new StarlingError('ConfigError', 'config.gossip.probeTimeoutMs: must be less than probeIntervalMs');
   }

@@ -55,3 +55,15 @@ export interface Member {
   /** local time (ms) of the last state change, for suspicion timeouts and display */
   since: number;
 }
+
+/** What a node needs from membership (src/cluster/membership.ts; SoloMembership for one node). */
+export interface MembershipLike {
+  start(seeds: { name: string; addr: string }[]): Promise<void>;
+  /** graceful: the others mark this member `left` */
+  leave(): Promise<void>;
+  stop(): void | Promise<void>;
+  /** every known member, this one included */
+  members(): Member[];
+  onChange(listener: (m: Member, previous: MemberState | undefined) => void): () => void;
+  updateMeta(meta: NodeMeta): void;
+}

@@ -4,6 +4,8 @@
 import { DEPLOYMENT_SCHEMA, type DeploymentCommand, type DeploymentContext, deploymentMachine, SAFE_ALPHABET, templateHash } from '../../actors/deployment.ts';
 import { NAMESPACE_SCHEMA, type NamespaceContext, namespaceMachine } from '../../actors/namespace.ts';
 import { NODE_SCHEMA, type NodeContext, nodeMachine } from '../../actors/node.ts';
+import { isoTime } from '../clock.ts';
+import type { NodeMeta } from '../cluster/types.ts';
 import { type PodSummary, REPLICASET_SCHEMA, type ReplicaSetCommand, type ReplicaSetContext, replicaSetMachine } from '../../actors/replicaset.ts';
 import type { DeploymentSpec, KObject, ObjectKey, PodStatus, ReplicaSetSpec } from '../objects/types.ts';
 import { keyOf, objectKey } from '../objects/types.ts';
@@ -217,20 +219,53 @@ const READY: Record<NodeContext['status'], { status: string; reason: string; mes
   left: { status: 'False', reason: 'NodeLeft', message: 'the node stopped gracefully' },
 };
 
-export function nodeBinding(now: () => number): KindBinding {
+/** The Node object's status, from its actor: Ready follows membership, capacity what it gossips. */
+function nodeStatus(ctx: NodeContext) {
+  const ready = READY[ctx.status];
+  const at = isoTime(ctx.since);
+  const m = (ctx.meta ?? {}) as Partial<NodeMeta>;
+  const [host] = (m.addr ?? '').split(/:(?=\d+$)/);
+  const resources = { cpu: `${m.cpuMillis ?? 0}m`, memory: String(m.memoryBytes ?? 0), pods: '110' };
+  return {
+    conditions: [{ type: 'Ready', ...ready, lastHeartbeatTime: at, lastTransitionTime: at }],
+    addresses: [{ type: 'InternalIP', address: host }],
+    capacity: resources,
+    allocatable: resources,
+    nodeInfo: {
+      kubeletVersion: m.version ?? '',
+      containerRuntimeVersion: m.runtime ?? '',
+      operatingSystem: 'linux',
+      architecture: process.arch,
+      osImage: 'Starling',
+      kernelVersion: '',
+    },
+    daemonEndpoints: { starlingEndpoint: { address: m.addr ?? '' } },
+  };
+}
+
+export function nodeBinding(
+  objects: ObjectService,
+  leftEvictionMs: number,
+  now: () => number,
+  event: (node: string, obj: KObject, reason: string, message: string) => void,
+): KindBinding {
   return {
     kind: 'Node',
     machine: nodeMachine,
     schema: NODE_SCHEMA,
-    input: () => ({ at: now() }),
-    // the Ready condition follows the actor's state; the rest of the status is the node's own
-    statusOf: (ctx: NodeContext, obj) => {
-      const ready = READY[ctx.status];
-      const at = new Date(ctx.since).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const conditions = [{ type: 'Ready', ...ready, lastHeartbeatTime: at, lastTransitionTime: at }];
-      return { ...(obj.status ?? {}), conditions };
+    input: () => ({ at: now(), leftEvictionMs }),
+    statusOf: (ctx: NodeContext) => nodeStatus(ctx),
+    execute: (key, ctx: NodeContext) => {
+      const node = objects.get(key);
+      if (!node) return;
+      for (const cmd of ctx.commands) {
+        // like Kubernetes' pod garbage collection for a lost node: the pods go at once and
+        // their owners replace them on live nodes
+        const pods = objects.list('Pod').filter((p) => (p.spec as { nodeName?: string }).nodeName === node.metadata.name);
+        for (const p of pods) objects.finalize(keyOf(p));
+        event(node.metadata.name, node, 'NodeEvicted', `Evicted ${pods.length} pod(s): ${cmd.reason}`);
+      }
     },
-    execute: () => {},
   };
 }
 

@@ -1,14 +1,25 @@
-// A Starling node: the store, the container runtime, the actors it hosts and the API it serves.
-// start() restores every actor from its snapshot and adopts running containers; stop() is the
-// graceful stop (containers keep running, a restarted node adopts them).
+// A Starling node: the store, the container runtime, the actors it hosts, its membership in the
+// cluster and the replication of the store to the other members.
+//
+// Which actors run here follows placement (src/cluster/placement.ts): on every object change and
+// every membership change the node starts the actors it should host (restored from their
+// replicated snapshots) and stops the ones that moved away. start() also adopts running
+// containers; stop() is the graceful stop (containers keep running, a restarted node adopts them).
 
 import { mkdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { NodeContext } from '../../actors/node.ts';
+import type { PodContext } from '../../actors/pod.ts';
 import { type Clock, isoTime, systemClock } from '../clock.ts';
+import { hostOf } from '../cluster/placement.ts';
+import { Replicator } from '../cluster/replicator.ts';
+import { SharedTransport } from '../cluster/shared-transport.ts';
+import { SoloMembership, SoloTransport } from '../cluster/solo.ts';
+import type { Member, MembershipLike, NodeMeta, Transport } from '../cluster/types.ts';
 import { type NodeConfig, STARLING_VERSION } from '../config.ts';
 import type { KEvent, KObject, ObjectKey, PodSpec } from '../objects/types.ts';
-import { keyOf, objectKey } from '../objects/types.ts';
+import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import type { ContainerRuntime } from '../runtime/types.ts';
 import { LevelKV } from '../store/level.ts';
 import { type KV, MemoryKV } from '../store/kv.ts';
@@ -18,6 +29,17 @@ import { deploymentBinding, namespaceBinding, nodeBinding, replicaSetBinding } f
 import { makeEvent } from './events.ts';
 import { ObjectService } from './objects.ts';
 import { PodRunner } from './pod-runner.ts';
+import { Scheduler } from './scheduler.ts';
+
+/** Kinds whose objects have an actor. */
+export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespace', 'Node']);
+
+export interface ClusterParts {
+  transport: Transport;
+  membership: MembershipLike;
+  /** seeds to join through (empty: alone or already known from the data dir) */
+  seeds?: { name: string; addr: string }[];
+}
 
 export interface NodeOptions {
   name: string;
@@ -30,9 +52,13 @@ export interface NodeOptions {
   /** allocatable CPU in millicores and memory in bytes */
   cpuMillis?: number;
   memoryBytes?: number;
+  labels?: Record<string, string>;
   clock?: Clock;
+  random?: () => number;
   /** keep the store in memory (tests) */
   inMemory?: boolean;
+  /** membership and transport; absent: a node alone */
+  cluster?: (meta: NodeMeta) => ClusterParts;
   log?: (msg: string) => void;
 }
 
@@ -42,17 +68,37 @@ export class StarlingNode {
   readonly objects: ObjectService;
   readonly pods: PodRunner;
   readonly clock: Clock;
-  private unsubscribeRuntime?: () => void;
+  readonly meta: NodeMeta;
+  transport!: SharedTransport;
+  membership!: MembershipLike;
+  replicator!: Replicator;
+  scheduler!: Scheduler;
+  private seeds: { name: string; addr: string }[] = [];
+  private unsubscribes: (() => void)[] = [];
   private log: (msg: string) => void;
+  private random: () => number;
+  private started = false;
 
   constructor(readonly opts: NodeOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? Math.random;
     this.log = opts.log ?? ((m) => console.error(`[${opts.name}] ${m}`));
     const kv: KV = opts.inMemory ? new MemoryKV() : new LevelKV(join(opts.dataDir, 'db'));
-    this.store = new Store(kv, { eventsPerObject: opts.config.eventsPerObject });
+    this.store = new Store(kv, { eventsPerObject: opts.config.eventsPerObject, node: opts.name, now: () => this.clock.now() });
     const onError = (key: ObjectKey, e: unknown) => this.log(`actor ${key}: ${(e as Error)?.stack ?? e}`);
     this.host = new ActorHost(this.store, this.clock, opts.name, opts.config.transitionsPerActor, onError);
     this.objects = new ObjectService(this.store, this.host, this.clock, (e) => this.log(`store: ${(e as Error)?.stack ?? e}`));
+    this.objects.hostOf = (o) => this.hostOf(o);
+    this.meta = {
+      addr: `${opts.host}:${opts.port}`,
+      cpuMillis: opts.cpuMillis ?? cpus().length * 1000,
+      memoryBytes: opts.memoryBytes ?? totalmem(),
+      runtime: opts.runtime.kind,
+      version: STARLING_VERSION,
+      labels: { 'kubernetes.io/hostname': opts.name, ...(opts.labels ?? {}) },
+      unschedulable: false,
+      joinedAt: isoTime(this.clock.now()),
+    };
     this.pods = new PodRunner({
       runtime: opts.runtime,
       host: this.host,
@@ -64,16 +110,14 @@ export class StarlingNode {
       getObject: (k) => this.store.get(k),
       event: (obj, type, reason, message, component) => this.event(obj, type, reason, message, component ?? 'kubelet'),
       podGone: (k) => this.objects.finalize(k),
+      schedule: (k) => this.scheduler.schedule(k),
       log: this.log,
     });
     this.host.bind(this.pods.binding());
     this.host.bind(replicaSetBinding(this.objects));
     this.host.bind(deploymentBinding(this.objects));
     this.host.bind(namespaceBinding(this.objects));
-    this.host.bind(nodeBinding(() => this.clock.now()));
-    this.store.watch((type, obj) => {
-      if (type === 'ADDED' && obj.kind === 'Pod') this.schedule(obj);
-    });
+    this.host.bind(nodeBinding(this.objects, opts.config.leftEvictionMs, () => this.clock.now(), (node, obj, reason, message) => this.event(obj, 'Normal', reason, message, 'node-controller')));
   }
 
   get name() {
@@ -86,91 +130,178 @@ export class StarlingNode {
     this.store.commit({ events: [ev] }).catch((e) => this.log(`event: ${e}`));
   }
 
+  /** Members that may host actors and take pods: alive or suspect. */
+  memberNames(): string[] {
+    if (!this.membership) return [this.name];
+    return this.membership.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
+  }
+
+  hostOf(o: KObject): string | undefined {
+    return hostOf(keyOf(o), o.kind, (o.spec as PodSpec | undefined)?.nodeName, this.memberNames());
+  }
+
   async start() {
     await mkdir(this.opts.dataDir, { recursive: true });
     await this.store.open();
+    const parts = this.opts.cluster?.(this.meta) ?? {
+      transport: new SoloTransport(this.name),
+      membership: new SoloMembership(this.name, this.meta, () => this.clock.now()),
+    };
+    this.transport = new SharedTransport(parts.transport);
+    this.membership = parts.membership;
+    this.seeds = parts.seeds ?? [];
+    this.replicator = new Replicator({
+      store: this.store,
+      transport: this.transport,
+      peers: () => this.memberNames().filter((n) => n !== this.name),
+      clock: this.clock,
+      random: this.random,
+      config: this.opts.config.replication,
+      log: this.log,
+    });
+    this.scheduler = new Scheduler({
+      self: this.name,
+      store: this.store,
+      transport: this.transport,
+      members: () =>
+        this.membership.members().filter((m) => m.state === 'alive').map((m) => ({
+          name: m.name,
+          cpuMillis: m.meta.cpuMillis,
+          memoryBytes: m.meta.memoryBytes,
+          labels: m.meta.labels ?? {},
+        })),
+      bindTimeoutMs: this.opts.config.bindTimeoutMs,
+      send: (key, ev) => this.host.send(key, ev),
+      now: () => this.clock.now(),
+      log: this.log,
+    });
     await this.opts.runtime.start();
-    this.unsubscribeRuntime = this.opts.runtime.onEvent((e) => this.pods.onRuntimeEvent(e));
-    await this.ensureBuiltins();
-    // Restore every actor from its snapshot, then tell pods what their containers did meanwhile.
-    const podKeys: ObjectKey[] = [];
-    const terminating: ObjectKey[] = [];
-    for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod']) {
-      for (const obj of this.store.list(kind)) {
-        const key = keyOf(obj);
-        if (kind === 'Node' && obj.metadata.name !== this.name) continue;
-        if (kind === 'Pod' && (obj.spec as PodSpec).nodeName !== this.name) continue;
-        this.objects.ensureActor(obj, key);
-        if (kind === 'Pod') podKeys.push(key);
-        if (obj.metadata.deletionTimestamp) terminating.push(key);
-      }
+    this.unsubscribes.push(this.opts.runtime.onEvent((e) => this.pods.onRuntimeEvent(e)));
+    this.replicator.start();
+    this.unsubscribes.push(this.membership.onChange((m, prev) => this.memberChanged(m, prev)));
+    await this.membership.start(this.seeds);
+    // catch up with the cluster before deciding what to host
+    for (const peer of this.memberNames().filter((n) => n !== this.name).slice(0, 2)) {
+      await this.replicator.syncWith(peer).catch((e) => this.log(`catch-up with ${peer}: ${(e as Error).message}`));
     }
-    await this.pods.resume(podKeys);
-    for (const key of terminating) this.pods.terminate(key);
+    await this.ensureBuiltins();
+    this.unsubscribes.push(this.store.watch((type, obj) => this.changed(type, obj)));
+    this.started = true;
+    // Restore the actors this node hosts, then tell pods what their containers did meanwhile.
+    const podKeys = this.rebalance().filter((k) => parseKey(k).kind === 'Pod');
+    await this.pods.resume(podKeys.filter((k) => this.store.get(k) && (this.store.get(k)!.spec as PodSpec).nodeName === this.name));
     for (const key of this.host.keys()) this.objects.poke(key);
-    // pods applied but not yet bound when the node stopped
-    for (const p of this.store.list('Pod')) if (!(p.spec as PodSpec).nodeName) this.schedule(p);
-    this.host.send(objectKey('Node', '', this.name), { type: 'ALIVE', at: this.clock.now() });
   }
 
   async stop() {
-    this.host.send(objectKey('Node', '', this.name), { type: 'LEAVE', at: this.clock.now() });
-    this.unsubscribeRuntime?.();
+    this.started = false;
+    await this.membership.leave().catch(() => {});
+    for (const u of this.unsubscribes) u();
+    this.replicator.flush();
+    this.replicator.stop();
+    await this.membership.stop();
     this.host.stopAll();
     await this.opts.runtime.stop();
+    await this.transport.close();
     await this.store.close();
   }
 
-  /** Single-node placement: a pod with no node is bound here (the cluster issue adds real scheduling). */
-  private schedule(added: KObject) {
-    const key = keyOf(added);
-    const pod = this.store.get(key); // the latest version: the actor may have written status since
-    if (!pod || pod.metadata.deletionTimestamp) return;
-    const spec = pod.spec as PodSpec;
-    if (!spec.nodeName) {
-      const bound = { ...pod, spec: { ...spec, nodeName: this.name } };
-      this.store.commit({ put: [bound] }).catch((e) => this.log(`bind: ${e}`));
-      this.host.send(key, { type: 'SCHEDULED', node: this.name, at: this.clock.now() });
-    } else if (spec.nodeName === this.name) {
-      this.host.send(key, { type: 'SCHEDULED', node: this.name, at: this.clock.now() });
+  // ---- placement -------------------------------------------------------------------------
+
+  /** Starts or stops actors after a membership change; returns the keys hosted here. */
+  private rebalance(): ObjectKey[] {
+    const hosted: ObjectKey[] = [];
+    for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod']) {
+      for (const obj of this.store.list(kind)) {
+        const key = keyOf(obj);
+        if (this.place(obj, key)) hosted.push(key);
+      }
+    }
+    return hosted;
+  }
+
+  /** Hosts the object's actor here if placement says so, stops it otherwise. */
+  private place(obj: KObject, key: ObjectKey): boolean {
+    if (this.hostOf(obj) === this.name) {
+      this.inform(obj, key, this.objects.ensureActor(obj, key));
+      return true;
+    }
+    if (this.host.has(key)) this.host.stop(key, false);
+    return false;
+  }
+
+  /** Tells a hosted actor what it must know about its object: idempotent, run on every change. */
+  private inform(obj: KObject, key: ObjectKey, started: boolean) {
+    const now = this.clock.now();
+    if (obj.kind === 'Pod') {
+      const nodeName = (obj.spec as PodSpec).nodeName;
+      if (nodeName === this.name && !this.host.context<PodContext>(key)?.node) {
+        this.pods.track(obj);
+        this.host.send(key, { type: 'SCHEDULED', node: this.name, at: now });
+      } else if (!nodeName && started) {
+        this.host.send(key, { type: 'PLACE', at: now });
+      }
+    } else if (obj.kind === 'Node' && started) {
+      const m = this.membership.members().find((x) => x.name === obj.metadata.name);
+      if (m) this.host.send(key, { type: 'MEMBER', state: m.state, meta: { ...m.meta }, at: now });
+    }
+    if (obj.metadata.deletionTimestamp && this.host.state(key) !== 'Terminating') this.deleting(obj, key);
+    // restored mid-termination (the node stopped while stopping its containers): finish the job
+    else if (started && obj.kind === 'Pod' && this.host.state(key) === 'Terminating') this.pods.terminate(key);
+  }
+
+  private deleting(obj: KObject, key: ObjectKey) {
+    const remaining = obj.kind === 'Namespace' ? this.objects.inNamespace(obj.metadata.name).length : 0;
+    this.host.send(key, { type: 'DELETE', remaining, at: this.clock.now() });
+  }
+
+  private changed(type: string, obj: KObject) {
+    if (!this.started) return;
+    const key = keyOf(obj);
+    if (type === 'DELETED') {
+      if (this.host.has(key)) this.host.stop(key, false);
+      // a pod of this node deleted elsewhere (e.g. evicted while this node was cut off)
+      if (obj.kind === 'Pod' && (obj.spec as PodSpec).nodeName === this.name) this.pods.cleanup(obj.metadata.uid!);
+      if (obj.kind === 'Pod') this.replaceUnschedulable();
+      return;
+    }
+    if (!ACTOR_KINDS.has(obj.kind)) return;
+    this.place(obj, key);
+  }
+
+  private memberChanged(m: Member, prev: string | undefined) {
+    if (!this.started) return;
+    if (m.state !== prev) this.log(`member ${m.name}: ${prev ?? 'new'} → ${m.state}`);
+    this.transport.setAddress(m.name, m.meta.addr);
+    this.rebalance();
+    const nodeKey = objectKey('Node', '', m.name);
+    this.host.send(nodeKey, { type: 'MEMBER', state: m.state, meta: { ...m.meta }, at: this.clock.now() });
+    if (m.state === 'alive' && prev !== 'alive' && prev !== 'suspect' && m.name !== this.name) {
+      this.replicator.syncWith(m.name).catch(() => {});
+    }
+    this.replaceUnschedulable();
+  }
+
+  /** Room may have appeared: unbound pods hosted here try to be placed again. */
+  private replaceUnschedulable() {
+    for (const key of this.host.keys()) {
+      if (parseKey(key).kind !== 'Pod') continue;
+      const ctx = this.host.context<PodContext>(key);
+      if (ctx && !ctx.node && ctx.unschedulable) this.host.send(key, { type: 'PLACE', at: this.clock.now() });
     }
   }
 
+  /** The default namespace and this node's Node object (its status comes from its Node actor). */
   private async ensureBuiltins() {
-    const put: KObject[] = [];
-    const now = isoTime(this.clock.now());
-    if (!this.store.get(objectKey('Namespace', '', 'default'))) {
-      put.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'kubernetes.io/metadata.name': 'default' } }, spec: {} });
+    const fresh: KObject[] = [];
+    if (!this.store.get(objectKey('Namespace', '', 'default')) && !this.store.versions(objectKey('Namespace', '', 'default'))) {
+      fresh.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'kubernetes.io/metadata.name': 'default' } }, spec: {} });
     }
-    const nodeKey = objectKey('Node', '', this.name);
-    const existing = this.store.get(nodeKey);
-    const cpu = this.opts.cpuMillis ?? cpus().length * 1000;
-    const memory = this.opts.memoryBytes ?? totalmem();
-    const node: KObject = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: existing?.metadata ?? { name: this.name, labels: { 'kubernetes.io/hostname': this.name } },
-      spec: existing?.spec ?? {},
-      status: {
-        conditions: [{ type: 'Ready', status: 'True', reason: 'StarlingReady', message: 'starling node is ready', lastHeartbeatTime: now, lastTransitionTime: now }],
-        addresses: [{ type: 'InternalIP', address: this.opts.host }, { type: 'Hostname', address: this.name }],
-        capacity: { cpu: `${cpu}m`, memory: String(memory), pods: '110' },
-        allocatable: { cpu: `${cpu}m`, memory: String(memory), pods: '110' },
-        nodeInfo: {
-          kubeletVersion: STARLING_VERSION,
-          containerRuntimeVersion: this.opts.runtime.kind,
-          operatingSystem: 'linux',
-          architecture: process.arch,
-          osImage: 'Starling',
-          kernelVersion: '',
-        },
-        daemonEndpoints: { starlingEndpoint: { Port: this.opts.port } },
-      },
-    };
-    put.push(node);
-    // The same stamping as user objects: uid, creationTimestamp, generation.
-    const fresh = put.filter((o) => !this.store.get(keyOf(o)));
+    if (!this.store.get(objectKey('Node', '', this.name))) {
+      fresh.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels: { ...this.meta.labels } }, spec: {} });
+    }
     if (fresh.length) await this.objects.apply(fresh);
-    if (existing) await this.store.commit({ put: [{ ...node, metadata: existing.metadata }] });
   }
 }
+
+export type { NodeContext };

@@ -20,6 +20,9 @@ export class ObjectService {
   private pokes = new Set<ObjectKey>();
   private pokeScheduled = false;
 
+  /** Set by the node: where an object's actor runs (undefined: nowhere, e.g. its node is gone). */
+  hostOf: (obj: KObject) => string | undefined = () => undefined;
+
   constructor(
     private store: Store,
     private host: ActorHost,
@@ -129,12 +132,11 @@ export class ObjectService {
     const o = this.store.get(key);
     if (!o) return undefined;
     if (o.metadata.deletionTimestamp) return o;
-    if (o.kind === 'Pod' || o.kind === 'Namespace') {
+    // A pod whose node is gone has no one to stop its containers: it goes at once.
+    if ((o.kind === 'Pod' || o.kind === 'Namespace') && this.hostOf(o) !== undefined) {
+      // the actor's host (here or on another node) sees the deletionTimestamp and terminates it
       const marked = { ...o, metadata: { ...o.metadata, deletionTimestamp: isoTime(this.now()) } };
       this.store.commit({ put: [marked] }).catch(this.onError);
-      if (!this.host.has(key)) this.host.ensure(marked, key);
-      this.host.send(key, { type: 'DELETE', at: this.now(), remaining: o.kind === 'Namespace' ? this.inNamespace(o.metadata.name).length : 0 });
-      if (o.kind === 'Pod' && !this.host.has(key)) this.finalize(key);
       return marked;
     }
     this.finalize(key);
@@ -173,7 +175,6 @@ export class ObjectService {
 
   private changed(type: string, obj: KObject) {
     const key = keyOf(obj);
-    if (type === 'ADDED' && !obj.metadata.deletionTimestamp) this.ensureActor(obj, key);
     const owner = obj.metadata.ownerReferences?.find((r) => r.controller);
     if (owner) this.poke(objectKey(owner.kind, obj.metadata.namespace, owner.name));
     if (type !== 'DELETED' && (obj.kind === 'ReplicaSet' || obj.kind === 'Deployment')) this.poke(key);

@@ -28,6 +28,8 @@ export interface PodRunnerDeps {
   event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string, component?: string): void;
   /** the pod's containers are gone: remove the object and its actor */
   podGone(key: ObjectKey): void;
+  /** place an unbound pod (the scheduler) */
+  schedule(key: ObjectKey): void;
   log(msg: string): void;
 }
 
@@ -127,7 +129,24 @@ export class PodRunner {
     if (obj) this.run(key, obj, { type: 'killPod' });
   }
 
+  /** Whether a pod's commands are still being carried out (e.g. its containers being stopped). */
+  isTerminating(key: ObjectKey) {
+    return this.queues.has(key);
+  }
+
+  /** Removes the containers of a pod that no longer exists (deleted while this node was away). */
+  cleanup(uid: string) {
+    this.byUid.delete(uid);
+    this.removeAll(uid, 0)
+      .then(() => rm(this.podDir(uid), { recursive: true, force: true }))
+      .catch((e) => this.d.log(`cleanup of pod ${uid}: ${asStarlingError(e).message}`));
+  }
+
   private run(key: ObjectKey, obj: KObject, cmd: Command) {
+    if (cmd.type === 'schedule') {
+      this.d.schedule(key);
+      return;
+    }
     if (cmd.type === 'event') {
       if (cmd.reason === 'Scheduled') {
         // the scheduler's own wording, which names the pod (the machine does not know its name)

@@ -50,7 +50,9 @@ export function podStatus(ctx: PodContext, hostIP: string, at: number, previous?
     const status = ok ? 'True' : 'False';
     return { type, status, ...(reason && !ok ? { reason } : {}), lastTransitionTime: now(prevCond(type), status) };
   };
-  const conditions: PodCondition[] = [cond('PodScheduled', !!ctx.node, 'Unschedulable')];
+  const scheduled = cond('PodScheduled', !!ctx.node, 'Unschedulable');
+  if (!ctx.node && ctx.unschedulable) scheduled.message = ctx.unschedulable;
+  const conditions: PodCondition[] = [scheduled];
   if (ctx.node) {
     conditions.push(
       cond('Initialized', initialized, 'ContainersNotInitialized'),

@@ -62,19 +62,28 @@ test('namespace: Terminating deletes contents once, finalizes when empty', () =>
   assert.equal(commands, [{ type: 'deleteContents' }, { type: 'finalize' }]);
 });
 
-test('node: Alive → Suspect → Alive (refuted) → Dead; Left on LEAVE', () => {
-  const actor = createActor(nodeMachine, { input: { at: 0 } });
+test('node: Alive → Suspect → Alive (refuted) → Dead evicts once; Left evicts after its delay', () => {
+  const commands: any[] = [];
+  const actor = createActor(nodeMachine.provide({ actions: { execute: ({ context }: any) => commands.push(...context.commands) } } as any), { input: { at: 0, leftEvictionMs: 60_000 } });
   actor.start();
   const state = () => statePath(actor.getSnapshot().value);
   assert.is(state(), 'Alive');
-  actor.send({ type: 'SUSPECT', at: 1 });
+  actor.send({ type: 'MEMBER', state: 'suspect', at: 1 });
   assert.is(state(), 'Suspect');
-  actor.send({ type: 'ALIVE', at: 2 });
+  actor.send({ type: 'MEMBER', state: 'alive', at: 2 });
   assert.is(state(), 'Alive');
-  actor.send({ type: 'DEAD', at: 3 });
+  actor.send({ type: 'MEMBER', state: 'dead', at: 3 });
   assert.is(state(), 'Dead');
-  actor.send({ type: 'LEAVE', at: 4 });
+  assert.equal(commands, [{ type: 'evictPods', reason: 'the node is dead' }]);
+  actor.send({ type: 'MEMBER', state: 'dead', at: 4 });
+  assert.is(commands.length, 1, 'evicted once');
+  actor.send({ type: 'MEMBER', state: 'alive', at: 5 });
+  actor.send({ type: 'MEMBER', state: 'left', at: 10 });
   assert.is(state(), 'Left');
+  assert.is(commands.length, 1, 'a node that left keeps its pods for a while');
+  assert.is(actor.getSnapshot().context.wakeAt, 60_010);
+  actor.send({ type: 'TICK', at: 60_010 });
+  assert.equal(commands[1], { type: 'evictPods', reason: 'the node left the cluster' });
 });
 
 test.run();

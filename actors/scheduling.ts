@@ -1,0 +1,70 @@
+// Pod placement as pure functions: filter the nodes a pod fits on, score them, and say why the
+// others were left out in Kubernetes' words ("0/5 nodes are available: 5 Insufficient cpu.").
+// Filters: the node is schedulable (not cordoned), matches the pod's nodeSelector, and has the
+// CPU and memory the pod requests left. Scores: fewest pods of the same owner first (spread),
+// then least allocated (the mean of the CPU and memory fractions after placing the pod).
+
+export interface NodeCandidate {
+  name: string;
+  labels: Record<string, string>;
+  unschedulable: boolean;
+  /** allocatable CPU (millicores) and memory (bytes) */
+  cpu: number;
+  memory: number;
+  /** what the pods already bound to it request */
+  requestedCpu: number;
+  requestedMemory: number;
+  /** pods of the same owner (ReplicaSet) already on it */
+  sameOwner: number;
+}
+
+export interface PodNeeds {
+  cpu: number;
+  memory: number;
+  nodeSelector: Record<string, string>;
+}
+
+export interface Placement {
+  /** nodes that fit, best first */
+  ranked: string[];
+  /** `0/5 nodes are available: ...` when none fits */
+  message?: string;
+}
+
+type Reason = 'unschedulable' | 'selector' | 'cpu' | 'memory';
+const WORDS: Record<Reason, string> = {
+  unschedulable: 'node(s) were unschedulable',
+  selector: "node(s) didn't match Pod's node affinity/selector",
+  cpu: 'Insufficient cpu',
+  memory: 'Insufficient memory',
+};
+
+export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
+  const counts = new Map<Reason, number>();
+  const fits: NodeCandidate[] = [];
+  for (const n of nodes) {
+    const reasons: Reason[] = [];
+    if (n.unschedulable) reasons.push('unschedulable');
+    if (Object.entries(pod.nodeSelector).some(([k, v]) => n.labels[k] !== v)) reasons.push('selector');
+    if (n.requestedCpu + pod.cpu > n.cpu) reasons.push('cpu');
+    if (n.requestedMemory + pod.memory > n.memory) reasons.push('memory');
+    for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    if (reasons.length === 0) fits.push(n);
+  }
+  const load = (n: NodeCandidate) =>
+    ((n.requestedCpu + pod.cpu) / Math.max(1, n.cpu) + (n.requestedMemory + pod.memory) / Math.max(1, n.memory)) / 2;
+  fits.sort((a, b) => a.sameOwner - b.sameOwner || load(a) - load(b) || a.name.localeCompare(b.name));
+  if (fits.length) return { ranked: fits.map((n) => n.name) };
+  return { ranked: [], message: unschedulableMessage(nodes.length, counts) };
+}
+
+/** Kubernetes' FailedScheduling wording: reasons sorted by text, each with its count. */
+export function unschedulableMessage(total: number, counts: Map<Reason, number>): string {
+  const parts = [...counts].map(([r, n]) => `${n} ${WORDS[r]}`).sort();
+  return `0/${total} nodes are available${parts.length ? `: ${parts.join(', ')}` : ''}.`;
+}
+
+/** Whether one more pod fits on a node: the node's own check before it accepts a bind. */
+export function fitsOn(pod: PodNeeds, node: NodeCandidate): string | undefined {
+  return place(pod, [node]).message;
+}

@@ -1,0 +1,39 @@
+// Which node hosts an object's actor. A bound Pod's actor runs on its node while that node is a
+// member (alive or suspect); a Pod bound to a node that is gone has no host (its Node actor
+// evicts it). Every other actor goes to the member with the highest rendezvous score for the
+// object's key, so when membership changes only the actors of the joining or leaving member move.
+
+function hash32(s: string): number {
+  // FNV-1a followed by a murmur3-style finaliser, for an even spread of similar keys
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The member with the highest score for the key (ties by name); undefined with no members. */
+export function rendezvous(key: string, members: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1;
+  for (const m of members) {
+    const score = hash32(`${key}\u0000${m}`);
+    if (score > bestScore || (score === bestScore && best !== undefined && m < best)) {
+      best = m;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** The host of an object's actor among the given members (alive or suspect). */
+export function hostOf(key: string, kind: string, nodeName: string | undefined, members: readonly string[]): string | undefined {
+  if (kind === 'Pod' && nodeName) return members.includes(nodeName) ? nodeName : undefined;
+  return rendezvous(key, members);
+}

@@ -1,0 +1,153 @@
+// Scheduling across the cluster. The Pod actor of an unbound pod (hosted by the pod's rendezvous
+// owner) asks for placement with a `schedule` command: this module filters and scores the
+// members (actors/scheduling.ts) and asks the best node to bind the pod. The bind is decided by
+// the node itself — the only authority over its own resources — which checks cordon, selector
+// and room against the pods already bound to it, and writes spec.nodeName. Binds on one node are
+// decided one at a time (the store's cache is updated synchronously), so racing pods can never
+// overcommit it; a refused pod tries the next node.
+
+import { fitsOn, type NodeCandidate, place, type PodNeeds } from '../../actors/scheduling.ts';
+import { toBytes, toMilli } from '../manifest/index.ts';
+import type { KObject, ObjectKey, PodSpec } from '../objects/types.ts';
+import { keyOf, objectKey } from '../objects/types.ts';
+import type { Store } from '../store/store.ts';
+import type { Transport } from '../cluster/types.ts';
+
+export interface MemberCapacity {
+  name: string;
+  cpuMillis: number;
+  memoryBytes: number;
+  labels: Record<string, string>;
+}
+
+export interface SchedulerDeps {
+  self: string;
+  store: Store;
+  transport: Transport;
+  /** members that may take pods (alive), with what they offer */
+  members(): MemberCapacity[];
+  bindTimeoutMs: number;
+  /** tell the pod's actor */
+  send(key: ObjectKey, event: { type: string; [k: string]: unknown }): void;
+  now(): number;
+  log(msg: string): void;
+}
+
+const quantity = (f: (v: string) => number, v: string | undefined) => {
+  if (v === undefined) return 0;
+  try {
+    return f(v);
+  } catch {
+    return 0;
+  }
+};
+
+/** What a pod asks of a node: the sum of its containers' requests (limits when no request). */
+export function podNeeds(pod: KObject): PodNeeds {
+  const spec = pod.spec as PodSpec;
+  let cpu = 0;
+  let memory = 0;
+  for (const c of spec.containers) {
+    const r = c.resources?.requests ?? {};
+    const l = c.resources?.limits ?? {};
+    cpu += quantity(toMilli, r.cpu ?? l.cpu);
+    memory += quantity(toBytes, r.memory ?? l.memory);
+  }
+  // init containers run one at a time before the others: the pod needs the larger of the two
+  for (const c of spec.initContainers ?? []) {
+    const r = c.resources?.requests ?? {};
+    const l = c.resources?.limits ?? {};
+    cpu = Math.max(cpu, quantity(toMilli, r.cpu ?? l.cpu));
+    memory = Math.max(memory, quantity(toBytes, r.memory ?? l.memory));
+  }
+  return { cpu, memory, nodeSelector: spec.nodeSelector ?? {} };
+}
+
+const holdsResources = (p: KObject) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+const controllerUid = (p: KObject) => p.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+
+export class Scheduler {
+  private inFlight = new Set<ObjectKey>();
+  constructor(private d: SchedulerDeps) {
+    d.transport.onMessage((_from, msg, reply) => {
+      if (msg.t === 'bind' && reply) reply(this.bind(msg.pod as KObject));
+    });
+  }
+
+  /** Candidates as this node sees them: capacity from membership, usage from bound pods. */
+  candidates(forPod?: KObject): NodeCandidate[] {
+    const pods = this.d.store.list('Pod');
+    const owner = forPod && controllerUid(forPod);
+    return this.d.members().map((m) => {
+      let requestedCpu = 0;
+      let requestedMemory = 0;
+      let sameOwner = 0;
+      for (const p of pods) {
+        if ((p.spec as PodSpec).nodeName !== m.name || !holdsResources(p)) continue;
+        const n = podNeeds(p);
+        requestedCpu += n.cpu;
+        requestedMemory += n.memory;
+        if (owner && controllerUid(p) === owner) sameOwner++;
+      }
+      const node = this.d.store.get(objectKey('Node', '', m.name));
+      return {
+        name: m.name,
+        labels: { ...(node?.metadata.labels ?? {}), ...m.labels },
+        unschedulable: !!node?.spec?.unschedulable,
+        cpu: m.cpuMillis,
+        memory: m.memoryBytes,
+        requestedCpu,
+        requestedMemory,
+        sameOwner,
+      };
+    });
+  }
+
+  /** The `schedule` command of a Pod actor: place it, or report why it cannot be placed. */
+  async schedule(key: ObjectKey): Promise<void> {
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    try {
+      const pod = this.d.store.get(key);
+      if (!pod || (pod.spec as PodSpec).nodeName || pod.metadata.deletionTimestamp) return;
+      const { ranked, message } = place(podNeeds(pod), this.candidates(pod));
+      const refusals: string[] = [];
+      for (const node of ranked) {
+        const answer: { t: string; reason?: unknown; rec?: unknown } = node === this.d.self
+          ? this.bind(pod)
+          : await this.d.transport.request(node, { t: 'bind', pod }, this.d.bindTimeoutMs).catch((e) => ({ t: 'bind-refused', reason: (e as Error).message }));
+        if (answer.t === 'bound') {
+          // the binding reaches us by replication too; merging the answer makes it immediate
+          if (answer.rec) await this.d.store.merge([answer.rec as any]);
+          return;
+        }
+        refusals.push(`${node}: ${answer.reason}`);
+      }
+      const total = this.d.members().length;
+      const why = message ?? `0/${total} nodes are available: ${refusals.length} node(s) refused the bind (${refusals.join('; ')}).`;
+      this.d.send(key, { type: 'UNSCHEDULABLE', message: why, at: this.d.now() });
+    } catch (e) {
+      this.d.log(`scheduling ${key}: ${(e as Error).message}`);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** This node's decision on a bind: accept (and write spec.nodeName) or refuse. */
+  bind(requested: KObject): { t: string; reason?: string; rec?: unknown } {
+    const key = keyOf(requested);
+    const pod = this.d.store.get(key) ?? requested;
+    const bound = (pod.spec as PodSpec).nodeName;
+    if (bound) return bound === this.d.self ? { t: 'bound' } : { t: 'bind-refused', reason: `already bound to ${bound}` };
+    if (pod.metadata.deletionTimestamp) return { t: 'bind-refused', reason: 'the pod is being deleted' };
+    const me = this.candidates(pod).find((c) => c.name === this.d.self);
+    if (!me) return { t: 'bind-refused', reason: 'this node is not taking pods' };
+    const refusal = fitsOn(podNeeds(pod), me);
+    if (refusal) return { t: 'bind-refused', reason: refusal.replace(/^0\/1 nodes are available: /, '').replace(/\.$/, '') };
+    const updated = { ...pod, spec: { ...pod.spec, nodeName: this.d.self } };
+    this.d.store.commit({ put: [updated] }).catch((e) => this.d.log(`bind ${key}: ${e}`));
+    const v = this.d.store.versions(key)!;
+    return { t: 'bound', rec: { k: 'o', key, obj: updated, sv: v.sv, tv: v.tv } };
+  }
+}
+
