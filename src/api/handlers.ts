@@ -2,7 +2,8 @@
 // the ObjectService, so validation happens before anything changes.
 
 import { STARLING_VERSION } from '../config.ts';
-import { StarlingError } from '../errors.ts';
+import { asStarlingError, StarlingError } from '../errors.ts';
+import { createToken, deleteToken, listTokens } from '../host/join-tokens.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
 import type { StarlingNode } from '../host/node.ts';
 import { decodeManifests, matchesSelector, parseSelectorString, resolveKindName } from '../manifest/index.ts';
@@ -38,8 +39,74 @@ function selectorArg(args: Args): LabelSelector | undefined {
   return s ? parseSelectorString(s) : undefined;
 }
 
+/** Output kept when logs are fetched from another node (without -f). */
+const FORWARDED_LOG_BYTES = 8 * 1024 * 1024;
+
 export class Handlers {
-  constructor(private node: StarlingNode) {}
+  constructor(private node: StarlingNode) {
+    // exec and logs for pods on another node are forwarded there over the peer link
+    node.transport?.onMessage((_from, msg, reply) => {
+      if (msg.t !== 'api-fwd' || !reply) return;
+      const args = (msg.args ?? {}) as Args;
+      const run = msg.op === 'exec' ? this.exec(args) : msg.op === 'logs' ? this.collectLogs(args) : Promise.reject(new StarlingError('BadRequest', `cannot forward ${String(msg.op)}`));
+      run.then((result) => reply({ t: 'api-fwd-ok', result }), (e) => reply({ t: 'api-fwd-err', error: asStarlingError(e).toJSON() }));
+    });
+  }
+
+  /** The node a pod runs on, when it is not this one. */
+  private remoteNode(args: Args): string | undefined {
+    const pod = this.node.store.get(objectKey('Pod', str(args, 'namespace', false) ?? 'default', str(args, 'pod')!));
+    const nodeName = (pod?.spec as PodSpec | undefined)?.nodeName;
+    return nodeName && nodeName !== this.node.name ? nodeName : undefined;
+  }
+
+  private async forward(to: string, op: 'exec' | 'logs', args: Args): Promise<any> {
+    const answer = await this.node.transport.request(to, { t: 'api-fwd', op, args }, 60_000);
+    if (answer.t === 'api-fwd-ok') return answer.result;
+    const e = answer.error as { code: string; message: string; details?: Record<string, unknown> } | undefined;
+    throw new StarlingError((e?.code ?? 'Internal') as any, e?.message ?? `node ${to} did not answer`, e?.details);
+  }
+
+  private async collectLogs(args: Args): Promise<Uint8Array[]> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    await this.logs({ ...args, follow: false }, {
+      item: (c) => {
+        const b = c as Uint8Array;
+        if (size + b.length <= FORWARDED_LOG_BYTES) chunks.push(b);
+        size += b.length;
+      },
+      end: () => {},
+      onCancel: () => {},
+    });
+    return chunks;
+  }
+
+  async tokenCreate(args: Args) {
+    const ttlMs = args.ttlMs === undefined ? this.node.opts.config.joinTokenTtlMs : Number(args.ttlMs);
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new StarlingError('Invalid', '--ttl: must be a positive duration such as 24h or 30m');
+    return await createToken(this.node.objects, this.node.clock.now(), ttlMs, typeof args.description === 'string' ? args.description : '');
+  }
+  tokenList() {
+    return { items: listTokens(this.node.store) };
+  }
+  tokenDelete(args: Args) {
+    return { id: deleteToken(this.node.objects, str(args, 'id')!) };
+  }
+
+  /** cordon (unschedulable: true) or uncordon a node. */
+  async cordon(args: Args) {
+    const name = str(args, 'node')!;
+    const node = this.node.store.get(objectKey('Node', '', name));
+    if (!node) throw new StarlingError('NotFound', `nodes "${name}" not found`);
+    const want = args.unschedulable !== false;
+    if (!!node.spec?.unschedulable === want) return { name, changed: false };
+    const spec = { ...(node.spec ?? {}) };
+    if (want) spec.unschedulable = true;
+    else delete spec.unschedulable;
+    await this.node.store.commit({ put: [{ ...node, spec }] });
+    return { name, changed: true };
+  }
 
   version() {
     return { version: STARLING_VERSION, node: this.node.name, protocol: PROTOCOL_VERSION };
@@ -199,6 +266,13 @@ export class Handlers {
   }
 
   async logs(args: Args, stream: Stream) {
+    const remote = this.remoteNode(args);
+    if (remote) {
+      if (args.follow) throw new StarlingError('BadRequest', `pod runs on node ${remote}: follow its logs there (--server ${this.memberAddr(remote)})`);
+      for (const chunk of await this.forward(remote, 'logs', args)) stream.item(chunk);
+      stream.end();
+      return;
+    }
     const { id } = this.containerOf(args);
     let cancelled = false;
     stream.onCancel(() => (cancelled = true));
@@ -210,7 +284,13 @@ export class Handlers {
     stream.end();
   }
 
+  private memberAddr(name: string) {
+    return this.node.membership.members().find((m) => m.name === name)?.meta.addr ?? name;
+  }
+
   async exec(args: Args) {
+    const remote = this.remoteNode(args);
+    if (remote) return await this.forward(remote, 'exec', args);
     const { id } = this.containerOf(args);
     const command = args.command;
     if (!Array.isArray(command) || command.length === 0 || command.some((c) => typeof c !== 'string')) {

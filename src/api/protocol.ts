@@ -12,7 +12,11 @@ import { Packr } from 'msgpackr';
 export const PROTOCOL_VERSION = 1;
 export const API_PATH = '/api';
 
-export const OPS = ['apply', 'get', 'delete', 'watch', 'describe', 'events', 'logs', 'exec', 'actors', 'cancel', 'version'] as const;
+export const OPS = [
+  'apply', 'get', 'delete', 'watch', 'describe', 'events', 'logs', 'exec', 'actors', 'cancel', 'version',
+  // cluster
+  'token-create', 'token-list', 'token-delete', 'cordon',
+] as const;
 export type Op = typeof OPS[number];
 
 export interface Request {

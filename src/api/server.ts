@@ -12,16 +12,21 @@ import { API_PATH, encode, OPS, packr, PROTOCOL_VERSION, type Reply, type Reques
 export interface ApiServerOptions {
   host: string;
   port: number;
-  adminToken: string;
+  /** the admin token (a function: it is known once the node has its credentials) */
+  adminToken: string | (() => string | undefined);
   maxFrameBytes: number;
   log(msg: string): void;
+  /** takes WebSocket upgrades on the peer path (/peer): cluster links and joins */
+  peer?: { path: string; accept(ws: WebSocket): void };
 }
 
 export class ApiServer {
   private http?: Server;
   private wss?: WebSocketServer;
+  private peerWss?: WebSocketServer;
 
-  constructor(private handlers: Handlers, private opts: ApiServerOptions) {}
+  /** `handlers` may be a function: requests before it returns handlers are refused as unavailable */
+  constructor(private handlers: Handlers | (() => Handlers | undefined), private opts: ApiServerOptions) {}
 
   async start(): Promise<number> {
     this.http = createServer((_req, res) => {
@@ -29,8 +34,15 @@ export class ApiServer {
       res.end('starling: connect with a WebSocket client at /api\n');
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxFrameBytes * 2 });
+    this.peerWss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
     this.http.on('upgrade', (req, socket, head) => {
-      if ((req.url ?? '').split('?')[0] !== API_PATH) {
+      const path = (req.url ?? '').split('?')[0];
+      const peer = this.opts.peer;
+      if (peer && path === peer.path) {
+        this.peerWss!.handleUpgrade(req, socket, head, (ws) => peer.accept(ws));
+        return;
+      }
+      if (path !== API_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
         return;
       }
@@ -45,8 +57,9 @@ export class ApiServer {
   }
 
   async stop() {
-    for (const ws of this.wss?.clients ?? []) ws.terminate();
+    for (const ws of [...(this.wss?.clients ?? []), ...(this.peerWss?.clients ?? [])]) ws.terminate();
     this.wss?.close();
+    this.peerWss?.close();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     this.http?.closeAllConnections?.();
   }
@@ -83,12 +96,14 @@ export class ApiServer {
     if (req.v !== PROTOCOL_VERSION) {
       throw new StarlingError('BadRequest', `unsupported protocol version ${req.v}; this node speaks ${PROTOCOL_VERSION}`);
     }
-    if (!tokenMatches(req.token, this.opts.adminToken)) {
+    const h = typeof this.handlers === 'function' ? this.handlers() : this.handlers;
+    const adminToken = typeof this.opts.adminToken === 'function' ? this.opts.adminToken() : this.opts.adminToken;
+    if (!h || !adminToken) throw new StarlingError('RuntimeUnavailable', 'the node is starting; try again in a moment');
+    if (!tokenMatches(req.token, adminToken)) {
       throw new StarlingError('Unauthorized', req.token ? 'Unauthorized: the token was refused' : 'Unauthorized: no token given; set one in the config file (--config, STARLING_CONFIG or ~/.starling/config)');
     }
     if (!OPS.includes(req.op)) throw new StarlingError('BadRequest', `unknown operation ${JSON.stringify(req.op)}`);
     const args = req.args && typeof req.args === 'object' ? req.args : {};
-    const h = this.handlers;
     const ok = (result: unknown) => send({ v: PROTOCOL_VERSION, id, ok: true, result });
     switch (req.op) {
       case 'cancel': {
@@ -135,6 +150,14 @@ export class ApiServer {
         return ok(h.actors(args));
       case 'version':
         return ok(h.version());
+      case 'token-create':
+        return ok(await h.tokenCreate(args));
+      case 'token-list':
+        return ok(h.tokenList());
+      case 'token-delete':
+        return ok(h.tokenDelete(args));
+      case 'cordon':
+        return ok(await h.cordon(args));
     }
   }
 }

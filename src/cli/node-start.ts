@@ -3,12 +3,15 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join as join_, resolve } from 'node:path';
 import { ApiServer } from '../api/server.ts';
 import { Handlers } from '../api/handlers.ts';
 import { defaultConfig, makeConfig, testConfig } from '../config.ts';
 import { StarlingError } from '../errors.ts';
-import { ensureCredentials, writeClientConfigs } from '../host/bootstrap.ts';
+import { writeClientConfigs } from '../host/bootstrap.ts';
+import { createToken } from '../host/join-tokens.ts';
+import { clusterWiring } from '../cluster/wiring.ts';
+import { systemClock } from '../clock.ts';
 import { StarlingNode } from '../host/node.ts';
 import { isDNS1123Subdomain, toBytes, toMilli } from '../manifest/index.ts';
 import { createRuntime } from '../runtime/index.ts';
@@ -22,6 +25,8 @@ export const NODE_START_FLAGS = {
   cpu: { value: true },
   memory: { value: true },
   preset: { value: true },
+  join: { value: true },
+  token: { value: true },
 };
 
 export function parseListen(s: string): { host: string; port: number } {
@@ -60,23 +65,50 @@ export async function nodeStart(p: Parsed): Promise<number> {
 
   await mkdir(dataDir, { recursive: true });
   const log = (m: string) => console.error(`${new Date().toISOString()} [${name}] ${m}`);
-  const runtime = createRuntime(runtimeKind, { nodeName: name, sandboxImage: config.sandboxImage, pullTimeoutMs: config.pullTimeoutMs });
-  const node = new StarlingNode({ name, dataDir, host, port, runtime, config, cpuMillis, memoryBytes, log });
-  await node.start();
-  const { creds, bootstrapped } = await ensureCredentials(node.store, dataDir);
-  const api = new ApiServer(new Handlers(node), { host, port, adminToken: creds.adminToken, maxFrameBytes: config.maxFrameBytes, log });
+  const join = flagStr(p, 'join');
+  if (join) parseListen(join);
+  const wiring = clusterWiring({ name, config, clock: systemClock, random: Math.random, join, token: flagStr(p, 'token'), log });
+
+  // The port listens first (a joining node's address must be known before it joins); requests
+  // that arrive before the node is ready are refused as unavailable.
+  let handlers: Handlers | undefined;
+  const api = new ApiServer(() => handlers, {
+    host,
+    port,
+    adminToken: () => wiring.creds?.adminToken,
+    maxFrameBytes: config.maxFrameBytes,
+    log,
+    peer: wiring.peer,
+  });
   let boundPort: number;
   try {
     boundPort = await api.start();
   } catch (e) {
-    await node.stop();
     throw new StarlingError('ConfigError', `cannot listen on ${host}:${port}: ${(e as Error).message}`);
   }
   const server = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const runtime = createRuntime(runtimeKind, { nodeName: name, sandboxImage: config.sandboxImage, pullTimeoutMs: config.pullTimeoutMs });
+  const node = new StarlingNode({
+    name, dataDir, host, port: boundPort, runtime, config, cpuMillis, memoryBytes, log,
+    cluster: (meta, store) => wiring.parts(meta, store),
+  });
+  try {
+    await node.start();
+  } catch (e) {
+    await api.stop();
+    await node.stop().catch(() => {});
+    throw e;
+  }
+  handlers = new Handlers(node);
+  const creds = wiring.creds!;
   await writeClientConfigs(dataDir, server, creds.adminToken);
-  const pidFile = join(dataDir, 'node.pid');
+  if (wiring.bootstrapped) {
+    const t = await createToken(node.objects, systemClock.now(), config.joinTokenTtlMs, 'made when the cluster was bootstrapped');
+    writeFileSync(join_(dataDir, 'join-token'), `${t.token}\n`, { mode: 0o600 });
+    log(`bootstrapped cluster ${creds.clusterId}: admin config ${join_(dataDir, 'admin.conf')}, join token in ${join_(dataDir, 'join-token')}`);
+  }
+  const pidFile = join_(dataDir, 'node.pid');
   writeFileSync(pidFile, `${process.pid}\n`);
-  if (bootstrapped) log(`bootstrapped a new cluster: admin config ${join(dataDir, 'admin.conf')}, join token in ${join(dataDir, 'join-token')}`);
   log(`node ${name} ready: API on ws://${server}/api, runtime ${runtimeKind}, data in ${dataDir}`);
 
   return await new Promise<number>((resolveExit) => {

@@ -36,8 +36,9 @@ export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespac
 
 export interface ClusterParts {
   transport: Transport;
-  membership: MembershipLike;
-  /** seeds to join through (empty: alone or already known from the data dir) */
+  /** membership over the node's shared transport */
+  membership(transport: Transport): MembershipLike;
+  /** members to join through (empty: alone) */
   seeds?: { name: string; addr: string }[];
 }
 
@@ -57,8 +58,8 @@ export interface NodeOptions {
   random?: () => number;
   /** keep the store in memory (tests) */
   inMemory?: boolean;
-  /** membership and transport; absent: a node alone */
-  cluster?: (meta: NodeMeta) => ClusterParts;
+  /** membership and transport, made once the store is open; absent: a node alone */
+  cluster?: (meta: NodeMeta, store: Store) => Promise<ClusterParts>;
   log?: (msg: string) => void;
 }
 
@@ -143,12 +144,12 @@ export class StarlingNode {
   async start() {
     await mkdir(this.opts.dataDir, { recursive: true });
     await this.store.open();
-    const parts = this.opts.cluster?.(this.meta) ?? {
+    const parts: ClusterParts = (await this.opts.cluster?.(this.meta, this.store)) ?? {
       transport: new SoloTransport(this.name),
-      membership: new SoloMembership(this.name, this.meta, () => this.clock.now()),
+      membership: () => new SoloMembership(this.name, this.meta, () => this.clock.now()),
     };
     this.transport = new SharedTransport(parts.transport);
-    this.membership = parts.membership;
+    this.membership = parts.membership(this.transport);
     this.seeds = parts.seeds ?? [];
     this.replicator = new Replicator({
       store: this.store,
@@ -270,8 +271,14 @@ export class StarlingNode {
   }
 
   private memberChanged(m: Member, prev: string | undefined) {
-    if (!this.started) return;
     if (m.state !== prev) this.log(`member ${m.name}: ${prev ?? 'new'} → ${m.state}`);
+    if (m.name !== this.name && m.state !== prev) {
+      // the members to rejoin through after a restart, without a token
+      const peers = this.membership.members().filter((x) => x.name !== this.name && x.state !== 'left' && x.state !== 'dead')
+        .map((x) => ({ name: x.name, addr: x.meta.addr }));
+      if (peers.length) this.store.setMeta('peers', peers).catch(() => {});
+    }
+    if (!this.started) return;
     this.transport.setAddress(m.name, m.meta.addr);
     this.rebalance();
     const nodeKey = objectKey('Node', '', m.name);
