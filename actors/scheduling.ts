@@ -2,7 +2,8 @@
 // others were left out in Kubernetes' words ("0/5 nodes are available: 5 Insufficient cpu.").
 // Filters: the node is schedulable (not cordoned), matches the pod's nodeSelector, and has the
 // CPU and memory the pod requests left. Scores: fewest pods of the same owner first (spread),
-// then least allocated (the mean of the CPU and memory fractions after placing the pod).
+// then least allocated (the mean of the CPU and memory fractions after placing the pod, in
+// whole percent), then a per-pod hash so simultaneous placements spread.
 
 export interface NodeCandidate {
   name: string;
@@ -22,6 +23,18 @@ export interface PodNeeds {
   cpu: number;
   memory: number;
   nodeSelector: Record<string, string>;
+  /** breaks ties between equally good nodes per pod (its name), so pods placed at the same
+   * moment by different nodes do not all pick the same one */
+  tieBreak?: string;
+}
+
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 export interface Placement {
@@ -53,7 +66,10 @@ export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
   }
   const load = (n: NodeCandidate) =>
     ((n.requestedCpu + pod.cpu) / Math.max(1, n.cpu) + (n.requestedMemory + pod.memory) / Math.max(1, n.memory)) / 2;
-  fits.sort((a, b) => a.sameOwner - b.sameOwner || load(a) - load(b) || a.name.localeCompare(b.name));
+  const tie = (n: NodeCandidate) => hash(`${pod.tieBreak ?? ''}/${n.name}`);
+  // load differences below 1 % count as equal, so the tie-break spreads similar nodes
+  const bucket = (n: NodeCandidate) => Math.round(load(n) * 100);
+  fits.sort((a, b) => a.sameOwner - b.sameOwner || bucket(a) - bucket(b) || tie(a) - tie(b) || a.name.localeCompare(b.name));
   if (fits.length) return { ranked: fits.map((n) => n.name) };
   return { ranked: [], message: unschedulableMessage(nodes.length, counts) };
 }

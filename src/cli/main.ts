@@ -7,12 +7,13 @@ import { connect } from './client-config.ts';
 import { actors, apply, deleteCmd, describeCmd, exec, get, logs, version } from './commands.ts';
 import { NODE_START_FLAGS, nodeStart } from './node-start.ts';
 import { rollout } from './rollout.ts';
+import { cordon, drain, token } from './cluster-commands.ts';
 
 const USAGE = `starling: a decentralised, Kubernetes-style container orchestrator
 
 Usage:
   starling node start --data-dir DIR [--listen HOST:PORT] [--name NAME] [--runtime docker|sim]
-                      [--cpu N] [--memory QTY]
+                      [--cpu N] [--memory QTY] [--join HOST:PORT --token TOKEN]
   starling apply -f FILE|DIR|-                   create or update objects from manifests
   starling get KIND [NAME] [-n NS|-A] [-l SEL] [-o wide|json|yaml|name] [-w]
   starling describe KIND [NAME] [-n NS]          details and events
@@ -21,6 +22,8 @@ Usage:
   starling exec POD [-c CONTAINER] -- COMMAND [ARGS...]
   starling actors [KIND[/NAME]] [-o json]        the state machines behind the objects
   starling rollout status deployment/NAME [--timeout 10m]
+  starling token create [--ttl 24h] [--description TEXT] | token list | token delete ID
+  starling cordon NODE | uncordon NODE | drain NODE [--force] [--timeout 5m]
   starling version
 
 Global flags:
@@ -43,6 +46,9 @@ const CLIENT_FLAGS: Record<string, FlagSpec> = {
   tail: { value: true },
   wait: {},
   timeout: { value: true },
+  ttl: { value: true },
+  description: { value: true },
+  force: {},
   help: { short: 'h' },
 };
 
@@ -94,6 +100,10 @@ export async function main(argv: string[]): Promise<number> {
     actors: (c) => actors(c, p, io),
     version: (c) => version(c, io),
     rollout: (c) => rollout(c, p, io),
+    token: (c) => token(c, p, io),
+    cordon: (c) => cordon(c, p, io, true),
+    uncordon: (c) => cordon(c, p, io, false),
+    drain: (c) => drain(c, p, io),
   };
   const run = commands[cmd];
   if (!run) throw new StarlingError('BadRequest', `unknown command "${cmd}" for "starling"; run 'starling help' for usage`);

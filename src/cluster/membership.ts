@@ -252,11 +252,11 @@ export class Membership {
       case MSG.ping:
         return this.onPing(from, msg);
       case MSG.ack:
-        return this.onAck(msg);
+        return this.onAck(from, msg);
       case MSG.pingReq:
         return this.onPingReq(from, msg);
       case MSG.gossip:
-        return this.applyAll(parseUpdates(msg.u), 'gossip');
+        return this.correct(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
       case MSG.pushPull:
         return this.onPushPull(msg, reply);
       default:
@@ -325,14 +325,17 @@ export class Membership {
   }
 
   private onPing(from: string, msg: PeerMessage): void {
-    this.applyAll(parseUpdates(msg.u), 'gossip');
+    const fixes = this.applyAll(parseUpdates(msg.u), 'gossip');
     const seq = parseSeq(msg.seq);
-    if (seq === undefined || msg.to !== this.name) return; // meant for a previous owner of this address
-    this.transport.send(from, { t: MSG.ack, v: PROTOCOL_VERSION, seq, u: this.piggyback() });
+    if (seq === undefined || msg.to !== this.name) return this.correct(from, fixes); // meant for a previous owner of this address
+    // corrections first (the prober suspects us, or told us something stale), then the queue
+    const u = fixes.slice(0, MAX_UPDATES_PER_MESSAGE);
+    for (const x of this.piggyback()) if (!u.some((f) => f.n === x.n)) u.push(x);
+    this.transport.send(from, { t: MSG.ack, v: PROTOCOL_VERSION, seq, u });
   }
 
-  private onAck(msg: PeerMessage): void {
-    this.applyAll(parseUpdates(msg.u), 'gossip');
+  private onAck(from: string, msg: PeerMessage): void {
+    this.correct(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
     const seq = parseSeq(msg.seq);
     if (seq === undefined) return;
     const handler = this.acks.get(seq);
@@ -343,7 +346,7 @@ export class Membership {
 
   /** Probes `target` for `from`; forwards the ack with from's sequence number. */
   private onPingReq(from: string, msg: PeerMessage): void {
-    this.applyAll(parseUpdates(msg.u), 'gossip');
+    this.correct(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
     const seq = parseSeq(msg.seq);
     const target = msg.target;
     if (seq === undefined || typeof target !== 'string' || target === this.name) return;
@@ -401,13 +404,13 @@ export class Membership {
     if (answer.t !== MSG.state || !versionOk(answer)) {
       throw new StarlingError('BadRequest', `push-pull with ${target}: unexpected answer ${String(answer.t)}`);
     }
-    this.applyAll(parseUpdates(answer.state, Number.MAX_SAFE_INTEGER), 'push-pull');
+    this.correct(target, this.applyAll(parseUpdates(answer.state, Number.MAX_SAFE_INTEGER), 'push-pull'));
   }
 
   /** Merges the remote state first, so the answer already carries our refutations. */
   private onPushPull(msg: PeerMessage, reply?: (m: PeerMessage) => void): void {
     if (!reply) return;
-    this.applyAll(parseUpdates(msg.state, Number.MAX_SAFE_INTEGER), 'push-pull');
+    this.applyAll(parseUpdates(msg.state, Number.MAX_SAFE_INTEGER), 'push-pull'); // the answer corrects
     reply({ t: MSG.state, v: PROTOCOL_VERSION, state: this.fullState() });
   }
 
@@ -419,18 +422,46 @@ export class Membership {
 
   // ---- state --------------------------------------------------------------------------------
 
-  private applyAll(updates: WireUpdate[], source: Source): void {
-    for (const u of updates) this.apply(u, source);
+  /**
+   * Applies updates. Returns the corrections owed to their sender: our own alive entry when it
+   * claimed we are not alive (or we had to refute), and the newer alive entry of a member it
+   * still holds suspect or dead after that member refuted.
+   */
+  private applyAll(updates: WireUpdate[], source: Source): WireUpdate[] {
+    const fixes: WireUpdate[] = [];
+    for (const u of updates) {
+      const fix = u.n === this.name ? (this.aboutMe(u) ? this.wire(this.me) : undefined) : this.apply(u, source);
+      if (fix) fixes.push(fix);
+    }
+    return fixes;
   }
 
-  /** Applies one update if the incarnation rules let it win; re-broadcasts what changed. */
-  private apply(update: WireUpdate, source: Source): void {
-    if (update.n === this.name) return this.aboutMe(update);
-    if (this.phase === 'stopped') return;
+  /**
+   * Sends corrections straight back to the member that told us something stale, so it need not
+   * wait for a refutation to reach it by gossip: a suspecter that misses the refutation (each
+   * update is sent only a few times) would otherwise declare a live member dead.
+   */
+  private correct(to: string, fixes: WireUpdate[]): void {
+    if (fixes.length === 0 || this.phase !== 'running' || to === this.name) return;
+    for (let i = 0; i < fixes.length; i += MAX_UPDATES_PER_MESSAGE) {
+      this.transport.send(to, { t: MSG.gossip, v: PROTOCOL_VERSION, u: fixes.slice(i, i + MAX_UPDATES_PER_MESSAGE) });
+    }
+  }
+
+  /**
+   * Applies one update about another member if the incarnation rules let it win, and
+   * re-broadcasts what changed. Returns our entry when the update is a stale claim that a member
+   * we hold alive at a higher incarnation is not alive (a correction for its sender).
+   */
+  private apply(update: WireUpdate, source: Source): WireUpdate | undefined {
+    if (this.phase === 'stopped') return undefined;
     const current = this.entries.get(update.n);
     const u = source === 'push-pull' ? { ...update, s: fromPushPull(update.s, current !== undefined) } : update;
-    if (!supersedes({ state: u.s, incarnation: u.i }, current)) return;
-    if (!current && !u.m) return; // cannot add a member without its meta
+    if (!supersedes({ state: u.s, incarnation: u.i }, current)) {
+      const stale = current && current.state === 'alive' && u.s !== 'alive' && u.s !== 'left' && current.incarnation > u.i;
+      return stale ? this.wire(current) : undefined;
+    }
+    if (!current && !u.m) return undefined; // cannot add a member without its meta
     const previous = current?.state;
     const now = this.clock.now();
     const e: Entry = current ?? { name: u.n, incarnation: u.i, state: u.s, meta: u.m!, since: now };
@@ -454,17 +485,25 @@ export class Membership {
     if (previous !== e.state) this.log(`${e.name}: ${previous ?? 'new'} → ${e.state} (incarnation ${e.incarnation}, via ${source})`);
     if (this.phase === 'running' || this.phase === 'leaving') this.queue.push(e.name, this.wire(e));
     this.emit(e, previous);
+    return undefined;
   }
 
-  /** What others say about this member: refute a suspicion, a death or a stale life. */
-  private aboutMe(u: WireUpdate): void {
-    if (this.phase !== 'running') return;
+  /**
+   * What others say about this member: refute a suspicion, a death or a stale life. Returns
+   * whether the claim disputes us (any claim that we are not alive, or one we had to refute),
+   * so that its sender can be corrected directly.
+   */
+  private aboutMe(u: WireUpdate): boolean {
+    if (this.phase !== 'running') return false;
     const sameMeta = u.m === undefined || sameJson(u.m, this.me.meta);
-    if (!mustRefute({ state: u.s, incarnation: u.i }, { incarnation: this.me.incarnation, leaving: false }, sameMeta)) return;
-    this.me.incarnation = refuteIncarnation(this.me.incarnation, u.i);
-    this.log(`refuting ${u.s} (incarnation ${u.i}) with alive (incarnation ${this.me.incarnation})`);
-    this.queue.push(this.name, this.wire(this.me));
-    this.emit(this.me, this.me.state);
+    const refute = mustRefute({ state: u.s, incarnation: u.i }, { incarnation: this.me.incarnation, leaving: false }, sameMeta);
+    if (refute) {
+      this.me.incarnation = refuteIncarnation(this.me.incarnation, u.i);
+      this.log(`refuting ${u.s} (incarnation ${u.i}) with alive (incarnation ${this.me.incarnation})`);
+      this.queue.push(this.name, this.wire(this.me));
+      this.emit(this.me, this.me.state);
+    }
+    return refute || u.s !== 'alive';
   }
 
   private suspicionExpired(name: string, incarnation: number): void {

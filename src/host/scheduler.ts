@@ -60,7 +60,7 @@ export function podNeeds(pod: KObject): PodNeeds {
     cpu = Math.max(cpu, quantity(toMilli, r.cpu ?? l.cpu));
     memory = Math.max(memory, quantity(toBytes, r.memory ?? l.memory));
   }
-  return { cpu, memory, nodeSelector: spec.nodeSelector ?? {} };
+  return { cpu, memory, nodeSelector: spec.nodeSelector ?? {}, tieBreak: pod.metadata.name };
 }
 
 const holdsResources = (p: KObject) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
