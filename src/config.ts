@@ -58,6 +58,8 @@ export interface NodeConfig {
   leftEvictionMs: number;
   /** how long a scheduler waits for a node to answer a bind, ms. Default 2000 */
   bindTimeoutMs: number;
+  /** how often a node looks for objects whose owner is gone (garbage collection), ms. Default 10000 */
+  gcIntervalMs: number;
   /** container restart back-off (CrashLoopBackOff) */
   crashLoop: BackoffConfig;
   /** image pull retry back-off (ImagePullBackOff); same schedule as Kubernetes */
@@ -99,6 +101,7 @@ export const defaultConfig: NodeConfig = {
   joinTimeoutMs: 5_000,
   leftEvictionMs: 60_000,
   bindTimeoutMs: 2_000,
+  gcIntervalMs: 10_000,
   crashLoop: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   imagePull: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   defaultGraceSeconds: 30,
@@ -118,6 +121,7 @@ export const testConfig: NodeConfig = {
   imagePull: { initialMs: 500, maxMs: 4_000, resetAfterMs: 20_000 },
   defaultGraceSeconds: 2,
   resyncIntervalMs: 2_000,
+  gcIntervalMs: 2_000,
 };
 
 /** Merges overrides into a base config and checks every value. */
@@ -149,6 +153,7 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   positive('joinTimeoutMs', c.joinTimeoutMs);
   positive('leftEvictionMs', c.leftEvictionMs);
   positive('bindTimeoutMs', c.bindTimeoutMs);
+  positive('gcIntervalMs', c.gcIntervalMs);
   if (c.gossip.probeTimeoutMs >= c.gossip.probeIntervalMs) {
     throw new StarlingError('ConfigError', 'config.gossip.probeTimeoutMs: must be less than probeIntervalMs');
   }

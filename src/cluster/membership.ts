@@ -56,6 +56,8 @@ export type MembershipListener = (member: Member, previous: MemberState | undefi
 interface Entry extends Member {
   /** the suspicion timer (suspect) or the reclaim timer (dead, left) */
   timer?: TimerHandle;
+  /** suspect or dead: the member that first declared it */
+  by?: string;
 }
 
 type Source = 'local' | 'gossip' | 'push-pull';
@@ -281,7 +283,7 @@ export class Membership {
     this.acks.set(seq, () => (acked = true));
     const u = this.piggyback();
     // a suspect target learns it is suspected from the ping itself, so it can refute in its ack
-    if (target.state === 'suspect') u.unshift({ n: name, s: 'suspect', i: target.incarnation });
+    if (target.state === 'suspect') u.unshift(this.wire(target));
     this.transport.send(name, { t: MSG.ping, v: PROTOCOL_VERSION, seq, to: name, u });
 
     this.after(this.config.probeTimeoutMs, () => {
@@ -297,7 +299,7 @@ export class Membership {
       const current = this.entries.get(name);
       if (!current || current.state !== 'alive') return;
       this.log(`no ack from ${name} → suspect`);
-      this.apply({ n: name, s: 'suspect', i: current.incarnation }, 'local');
+      this.apply({ n: name, s: 'suspect', i: current.incarnation, f: this.name }, 'local');
     });
   }
 
@@ -458,7 +460,7 @@ export class Membership {
     const current = this.entries.get(update.n);
     const u = source === 'push-pull' ? { ...update, s: fromPushPull(update.s, current !== undefined) } : update;
     if (!supersedes({ state: u.s, incarnation: u.i }, current)) {
-      const stale = current && current.state === 'alive' && u.s !== 'alive' && u.s !== 'left' && current.incarnation > u.i;
+      const stale = current && current.state === 'alive' && u.s !== 'alive' && current.incarnation > u.i;
       return stale ? this.wire(current) : undefined;
     }
     if (!current && !u.m) return undefined; // cannot add a member without its meta
@@ -469,6 +471,7 @@ export class Membership {
     if (u.m && (!current || current.meta.addr !== u.m.addr)) this.transport.setAddress(e.name, u.m.addr);
     e.incarnation = u.i;
     if (u.m) e.meta = u.m;
+    e.by = u.s === 'suspect' || u.s === 'dead' ? u.f : undefined;
     if (previous !== u.s) {
       e.state = u.s;
       e.since = now;
@@ -499,8 +502,10 @@ export class Membership {
     const refute = mustRefute({ state: u.s, incarnation: u.i }, { incarnation: this.me.incarnation, leaving: false }, sameMeta);
     if (refute) {
       this.me.incarnation = refuteIncarnation(this.me.incarnation, u.i);
-      this.log(`refuting ${u.s} (incarnation ${u.i}) with alive (incarnation ${this.me.incarnation})`);
+      this.log(`refuting ${u.s} (incarnation ${u.i}${u.f ? ` from ${u.f}` : ''}) with alive (incarnation ${this.me.incarnation})`);
       this.queue.push(this.name, this.wire(this.me));
+      // the first suspecter's timer runs out first: tell it directly, not only by gossip
+      if (u.f && u.f !== this.name && this.live.has(u.f)) this.correct(u.f, [this.wire(this.me)]);
       this.emit(this.me, this.me.state);
     }
     return refute || u.s !== 'alive';
@@ -510,7 +515,7 @@ export class Membership {
     const e = this.entries.get(name);
     if (!e || e.state !== 'suspect' || e.incarnation !== incarnation) return;
     this.log(`${name}: suspicion timed out → dead`);
-    this.apply({ n: name, s: 'dead', i: incarnation }, 'local');
+    this.apply({ n: name, s: 'dead', i: incarnation, f: this.name }, 'local');
   }
 
   /** Forgets a member that has been dead or left for deadReclaimMs. */
@@ -540,7 +545,8 @@ export class Membership {
   }
 
   private wire(e: Entry): WireUpdate {
-    return e.state === 'alive' ? { n: e.name, s: e.state, i: e.incarnation, m: e.meta } : { n: e.name, s: e.state, i: e.incarnation };
+    if (e.state === 'alive') return { n: e.name, s: e.state, i: e.incarnation, m: e.meta };
+    return e.by ? { n: e.name, s: e.state, i: e.incarnation, f: e.by } : { n: e.name, s: e.state, i: e.incarnation };
   }
 
   private emit(e: Entry, previous: MemberState | undefined): void {

@@ -40,12 +40,17 @@ export const MSG_PREFIX = 'swim.';
 /** At most this many updates ride on one message (memberlist fits what a UDP packet holds). */
 export const MAX_UPDATES_PER_MESSAGE = 16;
 
-/** One member's state on the wire: name, state, incarnation, and meta (always on alive and in full state). */
+/**
+ * One member's state on the wire: name, state, incarnation, meta (always on alive and in full
+ * state), and for suspect and dead the member that first declared it (so a refutation can go
+ * straight to it).
+ */
 export interface WireUpdate {
   n: string;
   s: MemberState;
   i: number;
   m?: NodeMeta;
+  f?: string;
 }
 
 /** Whether a message belongs to the membership protocol (for a node that multiplexes one transport). */
@@ -75,12 +80,15 @@ export function parseUpdates(x: unknown, max = MAX_UPDATES_PER_MESSAGE): WireUpd
   for (const u of x) {
     if (out.length >= max) break;
     if (!u || typeof u !== 'object') continue;
-    const { n, s, i, m } = u as Record<string, unknown>;
+    const { n, s, i, m, f } = u as Record<string, unknown>;
     if (typeof n !== 'string' || n === '' || typeof s !== 'string' || !states.has(s)) continue;
     if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 0) continue;
     if (m !== undefined && !isMeta(m)) continue;
     if (s === 'alive' && m === undefined) continue;
-    out.push(m === undefined ? { n, s: s as MemberState, i } : { n, s: s as MemberState, i, m });
+    const w: WireUpdate = { n, s: s as MemberState, i };
+    if (m !== undefined) w.m = m;
+    if (typeof f === 'string' && f !== '') w.f = f;
+    out.push(w);
   }
   return out;
 }

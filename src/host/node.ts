@@ -192,10 +192,39 @@ export class StarlingNode {
     const podKeys = this.rebalance().filter((k) => parseKey(k).kind === 'Pod');
     await this.pods.resume(podKeys.filter((k) => this.store.get(k) && (this.store.get(k)!.spec as PodSpec).nodeName === this.name));
     for (const key of this.host.keys()) this.objects.poke(key);
+    this.scheduleGc();
+  }
+
+  private gcTimer?: ReturnType<Clock['setTimeout']>;
+
+  /**
+   * Garbage collection, as Kubernetes' collector does it: an object whose controller is gone
+   * (deleted, or replaced by a same-named owner with another uid — e.g. two nodes that both
+   * created it while they disagreed about membership) is deleted. Each node sweeps only the
+   * objects whose actors it hosts, so no two nodes delete the same object.
+   */
+  private scheduleGc() {
+    this.gcTimer = this.clock.setTimeout(() => {
+      if (!this.started) return;
+      for (const key of this.host.keys()) {
+        const o = this.store.get(key);
+        const ref = o?.metadata.ownerReferences?.find((r) => r.controller);
+        if (!o || !ref || o.metadata.deletionTimestamp) continue;
+        const ownerKey = objectKey(ref.kind, o.metadata.namespace, ref.name);
+        const owner = this.store.get(ownerKey);
+        const gone = owner ? owner.metadata.uid !== ref.uid : this.store.versions(ownerKey)?.deleted === true;
+        if (gone) {
+          this.log(`garbage collection: ${key} (its ${ref.kind} ${ref.name} is gone)`);
+          this.objects.delete(key);
+        }
+      }
+      this.scheduleGc();
+    }, this.opts.config.gcIntervalMs);
   }
 
   async stop() {
     this.started = false;
+    if (this.gcTimer) this.clock.clearTimeout(this.gcTimer);
     await this.membership.leave().catch(() => {});
     for (const u of this.unsubscribes) u();
     this.replicator.flush();
