@@ -3,6 +3,8 @@
 // This issue's strategy: the new ReplicaSet is scaled to the full count and older ones to zero
 // (rolling updates with maxSurge/maxUnavailable come with the workloads issue).
 
+import { fnv1a } from './hash.ts';
+
 export interface ReplicaSetSummary {
   name: string;
   hash: string;
@@ -20,15 +22,6 @@ export type DeploymentCommand =
   | { type: 'scaleReplicaSet'; name: string; replicas: number }
   | { type: 'deleteReplicaSet'; name: string };
 
-/** FNV-1a 32-bit of a string. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 /** Kubernetes' "safe" alphabet (no vowels, no confusable digits) used in generated names. */
 export const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -5,6 +5,8 @@
 // then least allocated (the mean of the CPU and memory fractions after placing the pod, in
 // whole percent), then a per-pod hash so simultaneous placements spread.
 
+import { fnv1a as hash } from './hash.ts';
+
 export interface NodeCandidate {
   name: string;
   labels: Record<string, string>;
@@ -26,15 +28,6 @@ export interface PodNeeds {
   /** breaks ties between equally good nodes per pod (its name), so pods placed at the same
    * moment by different nodes do not all pick the same one */
   tieBreak?: string;
-}
-
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 export interface Placement {

@@ -3,13 +3,11 @@
 // evicts it). Every other actor goes to the member with the highest rendezvous score for the
 // object's key, so when membership changes only the actors of the joining or leaving member move.
 
+import { fnv1a } from '../../actors/hash.ts';
+
 function hash32(s: string): number {
   // FNV-1a followed by a murmur3-style finaliser, for an even spread of similar keys
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  let h = fnv1a(s);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

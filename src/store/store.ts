@@ -13,6 +13,7 @@ import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, parseKey } from '../objects/types.ts';
 import { HLC } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
+import { fnv1a as fnv } from '../../actors/hash.ts';
 
 export interface Transition {
   event: string;
@@ -74,15 +75,6 @@ interface ActorEntry {
 }
 
 export const BUCKETS = 64;
-
-function fnv(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 export const bucketOf = (key: string) => fnv(key) % BUCKETS;
 
 /** The parts of an object that `sv` versions: everything but status and the local resourceVersion. */
