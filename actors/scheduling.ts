@@ -5,7 +5,7 @@
 // then least allocated (the mean of the CPU and memory fractions after placing the pod, in
 // whole percent), then a per-pod hash so simultaneous placements spread.
 
-import { fnv1a as hash } from './hash.ts';
+import { hash32 } from './hash.ts';
 
 export interface NodeCandidate {
   name: string;
@@ -59,7 +59,7 @@ export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
   }
   const load = (n: NodeCandidate) =>
     ((n.requestedCpu + pod.cpu) / Math.max(1, n.cpu) + (n.requestedMemory + pod.memory) / Math.max(1, n.memory)) / 2;
-  const tie = (n: NodeCandidate) => hash(`${pod.tieBreak ?? ''}/${n.name}`);
+  const tie = (n: NodeCandidate) => hash32(`${n.name}\u0000${pod.tieBreak ?? ''}`);
   // load differences below 1 % count as equal, so the tie-break spreads similar nodes
   const bucket = (n: NodeCandidate) => Math.round(load(n) * 100);
   fits.sort((a, b) => a.sameOwner - b.sameOwner || bucket(a) - bucket(b) || tie(a) - tie(b) || a.name.localeCompare(b.name));

@@ -17,8 +17,8 @@ function findTests(dir: string): string[] {
   });
 }
 
-// unit and cluster suites first, the Docker e2e suite last
-const order = (p: string) => (p.includes('/e2e/') ? 2 : p.includes('/runtime/') ? 1 : 0);
+// unit suites first, then the runtime and in-process cluster suites, then the process and Docker suites
+const order = (p: string) => (p.includes('/e2e/') || p.includes('/cluster-process/') ? 2 : p.includes('/runtime/') || p.includes('/cluster/') ? 1 : 0);
 const files = findTests(join(root, 'test'))
   .filter((f) => !filter || relative(root, f).includes(filter))
   .sort((a, b) => order(a) - order(b) || a.localeCompare(b));

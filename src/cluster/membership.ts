@@ -177,14 +177,12 @@ export class Membership {
   /** Stops every timer and stops answering; does not tell anyone (see leave) nor close the transport. */
   stop(): Promise<void> {
     if (this.phase === 'stopped') return Promise.resolve();
-    const attached = this.phase !== 'new' && this.attach;
-    this.phase = 'stopped';
+    this.phase = 'stopped'; // the handler stays registered but ignores everything from now on
     for (const h of this.timers) this.clock.clearTimeout(h);
     this.timers.clear();
     for (const e of this.entries.values()) e.timer = undefined;
     this.acks.clear();
     this.queue.clear();
-    if (attached) this.transport.onMessage(() => {});
     return Promise.resolve();
   }
 
@@ -258,7 +256,7 @@ export class Membership {
       case MSG.pingReq:
         return this.onPingReq(from, msg);
       case MSG.gossip:
-        return this.correct(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
+        return this.correct(from, this.tellSuspect(from, this.applyAll(parseUpdates(msg.u), 'gossip')));
       case MSG.pushPull:
         return this.onPushPull(msg, reply);
       default:
@@ -327,7 +325,7 @@ export class Membership {
   }
 
   private onPing(from: string, msg: PeerMessage): void {
-    const fixes = this.applyAll(parseUpdates(msg.u), 'gossip');
+    const fixes = this.tellSuspect(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
     const seq = parseSeq(msg.seq);
     if (seq === undefined || msg.to !== this.name) return this.correct(from, fixes); // meant for a previous owner of this address
     // corrections first (the prober suspects us, or told us something stale), then the queue
@@ -337,7 +335,7 @@ export class Membership {
   }
 
   private onAck(from: string, msg: PeerMessage): void {
-    this.correct(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
+    this.correct(from, this.tellSuspect(from, this.applyAll(parseUpdates(msg.u), 'gossip')));
     const seq = parseSeq(msg.seq);
     if (seq === undefined) return;
     const handler = this.acks.get(seq);
@@ -348,7 +346,7 @@ export class Membership {
 
   /** Probes `target` for `from`; forwards the ack with from's sequence number. */
   private onPingReq(from: string, msg: PeerMessage): void {
-    this.correct(from, this.applyAll(parseUpdates(msg.u), 'gossip'));
+    this.correct(from, this.tellSuspect(from, this.applyAll(parseUpdates(msg.u), 'gossip')));
     const seq = parseSeq(msg.seq);
     const target = msg.target;
     if (seq === undefined || typeof target !== 'string' || target === this.name) return;
@@ -365,7 +363,7 @@ export class Membership {
 
   private readonly gossipLoop = (): void => {
     this.after(this.config.gossipIntervalMs, this.gossipLoop);
-    if (this.phase === 'running') this.gossip();
+    if (this.phase === 'running' || this.phase === 'leaving') this.gossip(); // leaving: spread the `left`
   };
 
   /** Sends queued updates to gossipFanout random live members (nothing when the queue is empty). */
@@ -435,6 +433,16 @@ export class Membership {
       const fix = u.n === this.name ? (this.aboutMe(u) ? this.wire(this.me) : undefined) : this.apply(u, source);
       if (fix) fixes.push(fix);
     }
+    return fixes;
+  }
+
+  /**
+   * A member we hold suspect or dead is talking to us: it is owed what we hold about it, so it
+   * can refute now rather than when (if) the suspicion reaches it by gossip.
+   */
+  private tellSuspect(from: string, fixes: WireUpdate[]): WireUpdate[] {
+    const e = this.entries.get(from);
+    if (e && (e.state === 'suspect' || e.state === 'dead') && !fixes.some((f) => f.n === from)) fixes.push(this.wire(e));
     return fixes;
   }
 

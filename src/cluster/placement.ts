@@ -3,18 +3,7 @@
 // evicts it). Every other actor goes to the member with the highest rendezvous score for the
 // object's key, so when membership changes only the actors of the joining or leaving member move.
 
-import { fnv1a } from '../../actors/hash.ts';
-
-function hash32(s: string): number {
-  // FNV-1a followed by a murmur3-style finaliser, for an even spread of similar keys
-  let h = fnv1a(s);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { hash32 } from '../../actors/hash.ts';
 
 /** The member with the highest score for the key (ties by name); undefined with no members. */
 export function rendezvous(key: string, members: readonly string[]): string | undefined {

@@ -68,6 +68,9 @@ const controllerUid = (p: KObject) => p.metadata.ownerReferences?.find((r) => r.
 
 export class Scheduler {
   private inFlight = new Set<ObjectKey>();
+  /** binds asked of other nodes and not yet answered: counted as placed, as kube-scheduler
+   * "assumes" a pod, so pods placed at the same moment see each other */
+  private assumed = new Map<ObjectKey, { node: string; needs: PodNeeds; owner?: string }>();
   constructor(private d: SchedulerDeps) {
     d.transport.onMessage((_from, msg, reply) => {
       if (msg.t === 'bind' && reply) reply(this.bind(msg.pod as KObject));
@@ -88,6 +91,12 @@ export class Scheduler {
         requestedCpu += n.cpu;
         requestedMemory += n.memory;
         if (owner && controllerUid(p) === owner) sameOwner++;
+      }
+      for (const a of this.assumed.values()) {
+        if (a.node !== m.name) continue;
+        requestedCpu += a.needs.cpu;
+        requestedMemory += a.needs.memory;
+        if (owner && a.owner === owner) sameOwner++;
       }
       const node = this.d.store.get(objectKey('Node', '', m.name));
       return {
@@ -110,17 +119,23 @@ export class Scheduler {
     try {
       const pod = this.d.store.get(key);
       if (!pod || (pod.spec as PodSpec).nodeName || pod.metadata.deletionTimestamp) return;
-      const { ranked, message } = place(podNeeds(pod), this.candidates(pod));
+      const needs = podNeeds(pod);
+      const { ranked, message } = place(needs, this.candidates(pod));
       const refusals: string[] = [];
       for (const node of ranked) {
-        const answer: { t: string; reason?: unknown; rec?: unknown } = node === this.d.self
-          ? this.bind(pod)
-          : await this.d.transport.request(node, { t: 'bind', pod }, this.d.bindTimeoutMs).catch((e) => ({ t: 'bind-refused', reason: (e as Error).message }));
+        let answer: { t: string; reason?: unknown; rec?: unknown };
+        if (node === this.d.self) answer = this.bind(pod);
+        else {
+          this.assumed.set(key, { node, needs, owner: controllerUid(pod) });
+          answer = await this.d.transport.request(node, { t: 'bind', pod }, this.d.bindTimeoutMs)
+            .catch((e) => ({ t: 'bind-refused', reason: (e as Error).message }));
+        }
         if (answer.t === 'bound') {
           // the binding reaches us by replication too; merging the answer makes it immediate
           if (answer.rec) await this.d.store.merge([answer.rec as any]);
           return;
         }
+        this.assumed.delete(key);
         refusals.push(`${node}: ${answer.reason}`);
       }
       const total = this.d.members().length;
@@ -130,6 +145,7 @@ export class Scheduler {
       this.d.log(`scheduling ${key}: ${(e as Error).message}`);
     } finally {
       this.inFlight.delete(key);
+      this.assumed.delete(key);
     }
   }
 
