@@ -12,7 +12,7 @@ export type ErrorCode =
   | 'TooLarge' // a manifest or frame over the size limit
   | 'BadRequest' // a malformed request frame
   | 'ErrImagePull' // image missing and cannot be pulled
-  | 'RuntimeUnavailable' // the container runtime cannot be reached
+  | 'RuntimeUnavailable' // the container runtime, a node or a peer cannot be reached
   | 'RuntimeError' // the container runtime failed an operation
   | 'ConfigError' // an invalid configuration value
   | 'Internal';

@@ -30,7 +30,7 @@ export type TransportFailure = 'timeout' | 'unreachable' | 'closed';
  */
 export class TransportError extends StarlingError {
   constructor(readonly reason: TransportFailure, message: string, readonly peer?: string) {
-    super('Internal', message, { reason, peer });
+    super('RuntimeUnavailable', message, { reason, peer });
     this.name = 'TransportError';
   }
 }

@@ -85,7 +85,7 @@ export function clusterWiring(o: WiringOptions): Wiring {
         transport,
         seeds,
         membership: (shared: Transport): MembershipLike => {
-          membership = new Membership({ transport: shared, clock: o.clock, random: o.random, config: o.config.gossip, self: { name: o.name, meta }, log: o.log });
+          membership = new Membership({ transport: shared, clock: o.clock, random: o.random, config: o.config.gossip, self: { name: o.name, meta }, joinTimeoutMs: o.config.joinTimeoutMs, log: o.log });
           return membership;
         },
       };
