@@ -39,6 +39,8 @@ export class PodRunner {
   private byUid = new Map<string, ObjectKey>();
   /** die events that arrived before the actor learnt the container's id */
   private earlyDies = new Map<string, RuntimeEvent>();
+  /** per pod container, the dead container kept after a restart (removed at the next one) */
+  private lastDead = new Map<string, string>();
 
   constructor(private d: PodRunnerDeps) {}
 
@@ -197,7 +199,14 @@ export class PodRunner {
         const ctx = host.context<PodContext>(key);
         const c = [...(spec.initContainers ?? []), ...spec.containers].find((x) => x.name === cmd.container);
         if (!ctx?.sandboxId || !c) return;
-        if (cmd.replaces) await runtime.removeContainer(cmd.replaces);
+        if (cmd.replaces) {
+          // keep the container being replaced (its logs stay readable, as kubelet keeps the
+          // last dead container) and remove the one before it
+          const slot = `${key}/${c.name}`;
+          const older = this.lastDead.get(slot);
+          if (older && older !== cmd.replaces) await runtime.removeContainer(older);
+          this.lastDead.set(slot, cmd.replaces);
+        }
         try {
           const info = await runtime.startContainer(ctx.sandboxId, this.containerSpec(obj, c, cmd.attempt));
           host.send(key, { type: 'CONTAINER_STARTED', container: c.name, id: info.id, at: Date.parse(info.startedAt ?? '') || this.d.now() });
@@ -218,6 +227,7 @@ export class PodRunner {
         const grace = spec.terminationGracePeriodSeconds ?? this.d.config.defaultGraceSeconds;
         await this.removeAll(pod.uid, grace);
         await rm(this.podDir(pod.uid), { recursive: true, force: true });
+        for (const slot of [...this.lastDead.keys()]) if (slot.startsWith(`${key}/`)) this.lastDead.delete(slot);
         host.send(key, { type: 'STOPPED', at: this.d.now() });
         this.byUid.delete(pod.uid);
         this.d.podGone(key);
