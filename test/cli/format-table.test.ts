@@ -132,12 +132,12 @@ test('nodes: STATUS Ready / NotReady / Unknown / Ready,SchedulingDisabled; ROLES
   assert.is(nodeStatus(node({ ready: 'True', unschedulable: true })), 'Ready,SchedulingDisabled');
   assert.is(
     getTable('nodes', [node({ ready: 'True', roles: ['worker', 'control-plane'] })], { now: NOW, allNamespaces: true }),
-    'NAME   STATUS   ROLES                  AGE    VERSION\nn1     Ready    control-plane,worker   2d2h   v0.1.0\n',
+    'NAME   STATUS   ROLES                  AGE    VERSION   INTERNAL-IP\nn1     Ready    control-plane,worker   2d2h   v0.1.0    127.0.0.11\n',
   );
   assert.is(
     getTable('node', [node({ ready: 'True' })], { now: NOW, wide: true }),
     'NAME   STATUS   ROLES    AGE    VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME   CPU   MEMORY\n' +
-      'n1     Ready    <none>   2d2h   v0.1.0    127.0.0.11    <none>        <unknown>   <unknown>        sim                 4     8Gi\n',
+      'n1     Ready    <none>   2d2h   v0.1.0    127.0.0.11    <none>        <unknown>   <unknown>        sim                 4     8192Mi\n',
   );
 });
 

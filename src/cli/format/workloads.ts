@@ -3,6 +3,7 @@
 
 import type { Container, KEvent, KObject, LabelSelector } from '../../objects/types.ts';
 import { formatAge, parseTime } from './age.ts';
+import { formatQuantity, parseQuantity } from './quantity.ts';
 import { POD_HEADERS, POD_WIDE_HEADERS, podRow } from './pods.ts';
 import { byteCompare, formatLabels, formatLabelSelector, selectorString } from './selector.ts';
 import { renderTable, withNamespaceColumn } from './table.ts';
@@ -83,11 +84,11 @@ export function namespaceRow(ns: KObject, now: number): string[] {
 
 // ---- Nodes ----
 
-export const NODE_HEADERS = ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'];
+/** kubectl's columns, with INTERNAL-IP shown by default (the address a Starling node is reached at). */
+export const NODE_HEADERS = ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP'];
 /** kubectl's wide columns plus Starling's allocatable CPU and MEMORY. */
 export const NODE_WIDE_HEADERS = [
   ...NODE_HEADERS,
-  'INTERNAL-IP',
   'EXTERNAL-IP',
   'OS-IMAGE',
   'KERNEL-VERSION',
@@ -138,17 +139,18 @@ export function nodeRow(node: KObject, now: number, wide = false): string[] {
     roles,
     formatAge(node.metadata.creationTimestamp, now),
     String(info.kubeletVersion ?? ''),
+    nodeAddress(node, 'InternalIP'),
   ];
   if (wide) {
     const alloc = node.status?.allocatable ?? {};
     row.push(
-      nodeAddress(node, 'InternalIP'),
       nodeAddress(node, 'ExternalIP'),
       info.osImage || '<unknown>',
       info.kernelVersion || '<unknown>',
       info.containerRuntimeVersion || '<unknown>',
-      alloc.cpu !== undefined ? String(alloc.cpu) : '<none>',
-      alloc.memory !== undefined ? String(alloc.memory) : '<none>',
+      alloc.cpu !== undefined ? formatQuantity(parseQuantity(alloc.cpu) ?? 0) : '<none>',
+      // memory rounded to whole MiB: a table is read by people
+      alloc.memory !== undefined ? `${Math.round((parseQuantity(alloc.memory) ?? 0) / 2 ** 20)}Mi` : '<none>',
     );
   }
   return row;
