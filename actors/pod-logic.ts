@@ -2,6 +2,7 @@
 // the commands the host must carry out. No I/O and no clock: every event carries its time.
 
 import { type Backoff, pullDelay, restartDelay } from './backoff.ts';
+import { dueProbes, probeFlags, type ProbeKind, probeResult, type ProbeState, type ProbeTimings, startProbes } from './probes.ts';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -12,6 +13,8 @@ export interface ContainerDef {
   image: string;
   pullPolicy: PullPolicy;
   init: boolean;
+  /** probe timings (app containers only) */
+  probes?: ProbeTimings;
 }
 
 export interface Termination {
@@ -43,6 +46,8 @@ export interface ContainerRun extends ContainerDef {
   retryAt?: number;
   /** when ErrImagePull turns into ImagePullBackOff (ms) */
   reasonSwitchAt?: number;
+  /** probes of the running container */
+  probeStates?: Partial<Record<ProbeKind, ProbeState>>;
 }
 
 export interface PublishedPort {
@@ -58,6 +63,8 @@ export type Command =
   | { type: 'pullImage'; container: string; image: string; policy: PullPolicy }
   | { type: 'startContainer'; container: string; attempt: number; replaces?: string }
   | { type: 'killPod' }
+  | { type: 'probe'; container: string; kind: ProbeKind; id: string }
+  | { type: 'killContainer'; container: string; id: string }
   | { type: 'recreateSandbox' }
   | { type: 'event'; eventType: 'Normal' | 'Warning'; reason: string; message: string };
 
@@ -108,6 +115,7 @@ export type PodEvent =
   | { type: 'CONTAINER_STARTED'; container: string; id: string; at: number }
   | { type: 'CONTAINER_FAILED'; container: string; message: string; at: number }
   | { type: 'CONTAINER_EXITED'; container: string; id: string; exitCode: number; oomKilled?: boolean; at: number }
+  | { type: 'PROBE_RESULT'; container: string; id: string; kind: ProbeKind; ok: boolean; message?: string; at: number }
   | { type: 'TICK'; at: number }
   | { type: 'RESUMED'; at: number; sandboxAlive: boolean; observed: ObservedContainer[] }
   | { type: 'DELETE'; at: number }
@@ -227,6 +235,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       c.startedAt = ev.at;
       c.reason = c.message = undefined;
       c.retryAt = undefined;
+      c.probeStates = c.probes ? startProbes(c.probes, ev.at) : undefined;
       note('Normal', 'Created', `Created container ${c.name}`);
       note('Normal', 'Started', `Started container ${c.name}`);
       break;
@@ -243,6 +252,18 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       if (!c || c.id !== ev.id || c.activity !== 'running') break;
       const reason = ev.oomKilled ? 'OOMKilled' : ev.exitCode === 0 ? 'Completed' : 'Error';
       terminated(ctx, c, { exitCode: ev.exitCode, reason, startedAt: c.startedAt, finishedAt: ev.at });
+      break;
+    }
+    case 'PROBE_RESULT': {
+      const c = find(ev.container);
+      if (!c || c.id !== ev.id || c.activity !== 'running' || !c.probeStates || !c.probes) break;
+      const verdict = probeResult(c.probeStates, c.probes, ev.kind, ev.ok, ev.at);
+      const what = `${ev.kind[0].toUpperCase()}${ev.kind.slice(1)} probe failed: ${ev.message ?? ''}`.trim();
+      if (!ev.ok) note('Warning', 'Unhealthy', what);
+      if (verdict === 'kill') {
+        note('Normal', 'Killing', `Container ${c.name} failed ${ev.kind} probe, will be restarted`);
+        cmds.push({ type: 'killContainer', container: c.name, id: c.id! });
+      }
       break;
     }
     case 'TICK':
@@ -268,6 +289,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
 
 function terminated(ctx: PodContext, c: ContainerRun, t: Termination, startFailed = false) {
   c.activity = 'exited';
+  c.probeStates = undefined;
   c.exit = t;
   c.reason = startFailed ? 'RunContainerError' : undefined;
   c.message = startFailed ? t.message : undefined;
@@ -387,10 +409,15 @@ function maybeBegin(ctx: PodContext, c: ContainerRun, now: number) {
   ctx.commands.push({ type: 'startContainer', container: c.name, attempt: c.started ? c.restartCount + 1 : 0, replaces });
 }
 
-/** Derives phase and the next wake-up time. */
+/** Derives phase, starts the probes that are due, and finds the next wake-up time. */
 function finish(ctx: PodContext, now: number): PodContext {
   ctx.phase = derivePhase(ctx);
-  const deadlines = [ctx.placeRetryAt, ...ctx.containers.flatMap((c) => [c.retryAt, c.reasonSwitchAt])]
+  for (const c of ctx.containers) {
+    if (ctx.terminating || c.activity !== 'running' || !c.probeStates) continue;
+    for (const kind of dueProbes(c.probeStates, now)) ctx.commands.push({ type: 'probe', container: c.name, kind, id: c.id! });
+  }
+  const probeDeadlines = ctx.containers.flatMap((c) => Object.values(c.probeStates ?? {}).map((p) => p?.nextAt));
+  const deadlines = [ctx.placeRetryAt, ...probeDeadlines, ...ctx.containers.flatMap((c) => [c.retryAt, c.reasonSwitchAt])]
     .filter((t): t is number => t !== undefined && t > now);
   ctx.wakeAt = ctx.terminating || deadlines.length === 0 ? undefined : Math.min(...deadlines);
   return ctx;
@@ -419,10 +446,19 @@ export function stateOf(ctx: PodContext): PodState {
     case 'Pending':
       return ctx.node ? 'ContainerCreating' : 'Pending';
     case 'Running':
-      return ctx.containers.every((c) => c.init || c.activity === 'running') ? 'Running.Ready' : 'Running.NotReady';
+      return ctx.containers.every((c) => c.init || isReady(c)) ? 'Running.Ready' : 'Running.NotReady';
     default:
       return ctx.phase;
   }
 }
 export type PodState = 'Pending' | 'ContainerCreating' | 'Running.Ready' | 'Running.NotReady' | 'Succeeded' | 'Failed' | 'Terminating';
 export const POD_STATES: PodState[] = ['Pending', 'ContainerCreating', 'Running.Ready', 'Running.NotReady', 'Succeeded', 'Failed', 'Terminating'];
+
+/** A container is ready when it runs, its startup probe (if any) succeeded and its readiness probe (if any) passes. */
+export function isReady(c: ContainerRun): boolean {
+  return c.activity === 'running' && probeFlags(c.probes ?? {}, c.probeStates).ready;
+}
+/** A container has started when it runs and its startup probe (if any) succeeded. */
+export function isStarted(c: ContainerRun): boolean {
+  return c.activity === 'running' && probeFlags(c.probes ?? {}, c.probeStates).started;
+}

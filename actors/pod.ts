@@ -10,6 +10,7 @@ import { reducerMachine } from './reducer-machine.ts';
 import { initialContext, POD_STATES, type PodContext, type PodEvent, type PodInput, reduce, stateOf } from './pod-logic.ts';
 
 export * from './pod-logic.ts';
+export type { ProbeKind, ProbeTimings } from './probes.ts';
 
 /** Version of the persisted context's shape; bump when PodContext changes incompatibly. */
 export const POD_SCHEMA = 1;

@@ -6,6 +6,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command, ContainerDef, PodContext, PodInput } from '../../actors/pod.ts';
 import { POD_SCHEMA, podMachine } from '../../actors/pod.ts';
+import { probeTiming, type ProbeTimings } from '../../actors/probes.ts';
+import { runProbe } from './probe-runner.ts';
 import type { NodeConfig } from '../config.ts';
 import { asStarlingError } from '../errors.ts';
 import { toBytes, toMilli } from '../manifest/index.ts';
@@ -149,6 +151,15 @@ export class PodRunner {
       this.d.schedule(key);
       return;
     }
+    if (cmd.type === 'probe') {
+      // probes run beside the pod's command queue: they are short and bounded by their timeout
+      const ctx = this.d.host.context<PodContext>(key);
+      if (!ctx) return;
+      runProbe(this.d.runtime, obj, ctx, cmd.container, cmd.id, cmd.kind).then((r) =>
+        this.d.host.send(key, { type: 'PROBE_RESULT', container: cmd.container, id: cmd.id, kind: cmd.kind, ok: r.ok, message: r.message, at: this.d.now() })
+      );
+      return;
+    }
     if (cmd.type === 'event') {
       if (cmd.reason === 'Scheduled') {
         // the scheduler's own wording, which names the pod (the machine does not know its name)
@@ -220,6 +231,12 @@ export class PodRunner {
         }
         return;
       }
+      case 'killContainer': {
+        // the die event that follows restarts it per restartPolicy
+        const grace = spec.terminationGracePeriodSeconds ?? this.d.config.defaultGraceSeconds;
+        await runtime.stopContainer(cmd.id, grace);
+        return;
+      }
       case 'recreateSandbox':
         await this.removeAll(pod.uid, 0);
         return;
@@ -282,12 +299,21 @@ export class PodRunner {
 
 export function podInput(obj: KObject, config: NodeConfig): PodInput {
   const spec = obj.spec as PodSpec;
-  const def = (c: Container, init: boolean): ContainerDef => ({
-    name: c.name,
-    image: c.image,
-    pullPolicy: c.imagePullPolicy ?? 'IfNotPresent',
-    init,
-  });
+  const def = (c: Container, init: boolean): ContainerDef => {
+    const probes: ProbeTimings = {};
+    if (!init) {
+      if (c.startupProbe) probes.startup = probeTiming(c.startupProbe as object);
+      if (c.livenessProbe) probes.liveness = probeTiming(c.livenessProbe as object);
+      if (c.readinessProbe) probes.readiness = probeTiming(c.readinessProbe as object);
+    }
+    return {
+      name: c.name,
+      image: c.image,
+      pullPolicy: c.imagePullPolicy ?? 'IfNotPresent',
+      init,
+      ...(Object.keys(probes).length ? { probes } : {}),
+    };
+  };
   return {
     containers: [...(spec.initContainers ?? []).map((c) => def(c, true)), ...spec.containers.map((c) => def(c, false))],
     restartPolicy: spec.restartPolicy ?? 'Always',

@@ -1,6 +1,6 @@
 // Derives a Pod's Kubernetes status from its actor's context.
 
-import type { ContainerRun, PodContext, Termination } from '../../actors/pod.ts';
+import { type ContainerRun, isReady, isStarted, type PodContext, type Termination } from '../../actors/pod.ts';
 import { isoTime } from '../clock.ts';
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from '../objects/types.ts';
 
@@ -29,8 +29,8 @@ function containerStatus(c: ContainerRun): ContainerStatus {
   return {
     name: c.name,
     image: c.image,
-    ready: c.activity === 'running',
-    started: c.activity === 'running',
+    ready: isReady(c),
+    started: isStarted(c),
     restartCount: c.restartCount,
     state,
     lastState,
@@ -45,7 +45,7 @@ export function podStatus(ctx: PodContext, hostIP: string, at: number, previous?
   const apps = ctx.containers.filter((c) => !c.init);
   const inits = ctx.containers.filter((c) => c.init);
   const initialized = inits.every((c) => c.activity === 'exited' && c.exit?.exitCode === 0);
-  const ready = ctx.phase === 'Running' && apps.every((c) => c.activity === 'running');
+  const ready = ctx.phase === 'Running' && apps.every(isReady);
   const cond = (type: string, ok: boolean, reason?: string): PodCondition => {
     const status = ok ? 'True' : 'False';
     return { type, status, ...(reason && !ok ? { reason } : {}), lastTransitionTime: now(prevCond(type), status) };

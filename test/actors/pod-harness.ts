@@ -12,6 +12,10 @@ export class PodHarness {
   actor: AnyActorRef;
   now = 0;
   commands: Command[] = [];
+  /** probe runs asked for, not yet answered */
+  probes: Extract<Command, { type: 'probe' }>[] = [];
+  /** containers the machine asked to kill */
+  killed: string[] = [];
   nextId = 1;
   /** images that "exist" */
   images = new Set(['busybox:latest']);
@@ -54,6 +58,8 @@ export class PodHarness {
       }
       if (cmd.type === 'startContainer') this.send({ type: 'CONTAINER_STARTED', container: cmd.container, id: `id${this.nextId++}` });
       if (cmd.type === 'killPod') this.send({ type: 'STOPPED' });
+      if (cmd.type === 'probe') this.probes.push(cmd);
+      if (cmd.type === 'killContainer') this.killed.push(cmd.id);
     }
   }
   /** Moves the clock; sends TICK if a deadline passed (as the host does). */
