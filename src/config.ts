@@ -60,6 +60,8 @@ export interface NodeConfig {
   bindTimeoutMs: number;
   /** how often a node looks for objects whose owner is gone (garbage collection), ms. Default 10000 */
   gcIntervalMs: number;
+  /** how often a node samples the CPU and memory of its containers (`top`, autoscaling), ms. Default 5000 */
+  metricsIntervalMs: number;
   /** container restart back-off (CrashLoopBackOff) */
   crashLoop: BackoffConfig;
   /** image pull retry back-off (ImagePullBackOff); same schedule as Kubernetes */
@@ -102,6 +104,7 @@ export const defaultConfig: NodeConfig = {
   leftEvictionMs: 60_000,
   bindTimeoutMs: 2_000,
   gcIntervalMs: 10_000,
+  metricsIntervalMs: 5_000,
   crashLoop: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   imagePull: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   defaultGraceSeconds: 30,
@@ -122,6 +125,7 @@ export const testConfig: NodeConfig = {
   defaultGraceSeconds: 2,
   resyncIntervalMs: 2_000,
   gcIntervalMs: 2_000,
+  metricsIntervalMs: 1_000,
 };
 
 /** Merges overrides into a base config and checks every value. */
@@ -154,6 +158,7 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   positive('leftEvictionMs', c.leftEvictionMs);
   positive('bindTimeoutMs', c.bindTimeoutMs);
   positive('gcIntervalMs', c.gcIntervalMs);
+  positive('metricsIntervalMs', c.metricsIntervalMs);
   if (c.gossip.probeTimeoutMs >= c.gossip.probeIntervalMs) {
     throw new StarlingError('ConfigError', 'config.gossip.probeTimeoutMs: must be less than probeIntervalMs');
   }

@@ -94,6 +94,11 @@ export class Handlers {
     return { id: deleteToken(this.node.objects, str(args, 'id')!) };
   }
 
+  /** CPU and memory of every pod and node, gathered from every member. */
+  top() {
+    return this.node.metrics.cluster();
+  }
+
   /** cordon (unschedulable: true) or uncordon a node. */
   async cordon(args: Args) {
     const name = str(args, 'node')!;

@@ -16,6 +16,8 @@ export const OPS = [
   'apply', 'get', 'delete', 'watch', 'describe', 'events', 'logs', 'exec', 'actors', 'cancel', 'version',
   // cluster
   'token-create', 'token-list', 'token-delete', 'cordon',
+  // metrics
+  'top',
 ] as const;
 export type Op = typeof OPS[number];
 

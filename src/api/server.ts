@@ -158,6 +158,8 @@ export class ApiServer {
         return ok(h.tokenDelete(args));
       case 'cordon':
         return ok(await h.cordon(args));
+      case 'top':
+        return ok(await h.top());
     }
   }
 }

@@ -8,6 +8,7 @@ import { actors, apply, deleteCmd, describeCmd, exec, get, logs, version } from 
 import { NODE_START_FLAGS, nodeStart } from './node-start.ts';
 import { rollout } from './rollout.ts';
 import { cordon, drain, token } from './cluster-commands.ts';
+import { top } from './top.ts';
 
 const USAGE = `starling: a decentralised, Kubernetes-style container orchestrator
 
@@ -24,6 +25,7 @@ Usage:
   starling rollout status deployment/NAME [--timeout 10m]
   starling token create [--ttl 24h] [--description TEXT] | token list | token delete ID
   starling cordon NODE | uncordon NODE | drain NODE [--force] [--timeout 5m]
+  starling top pods [-n NS|-A] | top nodes             measured CPU and memory
   starling version
 
 Global flags:
@@ -104,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     cordon: (c) => cordon(c, p, io, true),
     uncordon: (c) => cordon(c, p, io, false),
     drain: (c) => drain(c, p, io),
+    top: (c) => top(c, p, io),
   };
   const run = commands[cmd];
   if (!run) throw new StarlingError('BadRequest', `unknown command "${cmd}" for "starling"; run 'starling help' for usage`);

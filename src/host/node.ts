@@ -29,6 +29,7 @@ import { deploymentBinding, namespaceBinding, nodeBinding, replicaSetBinding } f
 import { makeEvent } from './events.ts';
 import { ObjectService } from './objects.ts';
 import { PodRunner } from './pod-runner.ts';
+import { Metrics } from './metrics.ts';
 import { Scheduler } from './scheduler.ts';
 
 /** Kinds whose objects have an actor. */
@@ -74,6 +75,7 @@ export class StarlingNode {
   membership!: MembershipLike;
   replicator!: Replicator;
   scheduler!: Scheduler;
+  metrics!: Metrics;
   private seeds: { name: string; addr: string }[] = [];
   private unsubscribes: (() => void)[] = [];
   private log: (msg: string) => void;
@@ -176,6 +178,16 @@ export class StarlingNode {
       now: () => this.clock.now(),
       log: this.log,
     });
+    this.metrics = new Metrics({
+      self: this.name,
+      runtime: this.opts.runtime,
+      host: this.host,
+      transport: this.transport,
+      clock: this.clock,
+      intervalMs: this.opts.config.metricsIntervalMs,
+      capacity: () => ({ cpuMillis: this.meta.cpuMillis, memoryBytes: this.meta.memoryBytes }),
+      members: () => this.membership.members().filter((m) => m.state === 'alive').map((m) => m.name),
+    });
     await this.opts.runtime.start();
     this.unsubscribes.push(this.opts.runtime.onEvent((e) => this.pods.onRuntimeEvent(e)));
     this.replicator.start();
@@ -193,6 +205,7 @@ export class StarlingNode {
     await this.pods.resume(podKeys.filter((k) => this.store.get(k) && (this.store.get(k)!.spec as PodSpec).nodeName === this.name));
     for (const key of this.host.keys()) this.objects.poke(key);
     this.scheduleGc();
+    this.metrics.start();
   }
 
   private gcTimer?: ReturnType<Clock['setTimeout']>;
@@ -225,6 +238,7 @@ export class StarlingNode {
   async stop() {
     this.started = false;
     if (this.gcTimer) this.clock.clearTimeout(this.gcTimer);
+    this.metrics?.stop();
     await this.membership.leave().catch(() => {});
     for (const u of this.unsubscribes) u();
     this.replicator.flush();

@@ -22,6 +22,7 @@ import { LABELS, SANDBOX_CONTAINER } from './types.ts';
 import type {
   ContainerInfo,
   ContainerRuntime,
+  ContainerStats,
   ContainerSpec,
   ExecResult,
   LogOptions,
@@ -674,6 +675,25 @@ export class DockerRuntime implements ContainerRuntime {
       }
     } finally {
       stream.destroy();
+    }
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    try {
+      const st = (await this.docker.getContainer(id).stats({ stream: false })) as unknown as {
+        read?: string;
+        cpu_stats?: { cpu_usage?: { total_usage?: number } };
+        memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+      };
+      const total = st.cpu_stats?.cpu_usage?.total_usage;
+      // a container that is not running reports zero time ("0001-01-01T00:00:00Z")
+      if (total === undefined || !st.read || st.read.startsWith('0001-')) return undefined;
+      const mem = st.memory_stats ?? {};
+      const cache = mem.stats?.inactive_file ?? mem.stats?.cache ?? 0;
+      return { cpuNanos: total, memoryBytes: Math.max(0, (mem.usage ?? 0) - cache), at: Date.now() };
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw this.fail(e, `cannot read the stats of container ${id.slice(0, 12)}`);
     }
   }
 

@@ -33,6 +33,7 @@ import { SANDBOX_CONTAINER } from './types.ts';
 import type {
   ContainerInfo,
   ContainerRuntime,
+  ContainerStats,
   ContainerSpec,
   ExecResult,
   LogOptions,
@@ -308,6 +309,9 @@ let idCounter = 0;
 const idPrefix = Math.floor(Math.random() * 0xffffffff)
   .toString(16)
   .padStart(8, '0');
+
+/** What a simulated container reports as its memory use. */
+const SIM_MEMORY_BYTES = 4 * 1024 * 1024;
 
 export class SimRuntime implements ContainerRuntime {
   readonly kind = 'sim' as const;
@@ -632,6 +636,13 @@ export class SimRuntime implements ContainerRuntime {
   kill(id: string, exitCode = 137): void {
     const c = this.containers.get(id);
     if (c && c.state === 'running') this.exit(c, exitCode);
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const c = this.containers.get(id);
+    const u = this.cpuUsage(id);
+    if (!c || !u || c.state !== 'running') return undefined;
+    return { cpuNanos: Math.round(u.cpuSeconds * 1e9), memoryBytes: SIM_MEMORY_BYTES, at: this.clock.now() };
   }
 
   /** CPU use of a container; undefined when it does not exist. */

@@ -122,6 +122,15 @@ export interface ExecResult {
   stderr: Uint8Array;
 }
 
+export interface ContainerStats {
+  /** CPU time used since the container started, ns */
+  cpuNanos: number;
+  /** memory in use (without page cache), bytes */
+  memoryBytes: number;
+  /** when the sample was taken, ms since the epoch */
+  at: number;
+}
+
 export interface LogOptions {
   follow?: boolean;
   /** last N lines only */
@@ -175,4 +184,8 @@ export interface ContainerRuntime {
 
   /** Runs a command in a running container and collects its output and exit code. */
   exec(id: string, command: string[]): Promise<ExecResult>;
+
+  /** Resource use of a running container (undefined when it is not running). CPU is cumulative:
+   * the rate is the difference of two samples over their time apart. */
+  stats(id: string): Promise<ContainerStats | undefined>;
 }

@@ -341,6 +341,19 @@ export function runtimeCompliance(name: string, make: () => Promise<RuntimeHarne
     assert.instance(err2, StarlingError, 'exec in a stopped container fails');
   });
 
+  s('stats of a running container: cumulative CPU and memory; none once stopped', async () => {
+    const rt = h().runtime;
+    const pod = newPod('stats');
+    const sbx = await sandbox(pod, []);
+    const c = await rt.startContainer(sbx.id, containerSpec(pod, 'main', ['sleep', '3600']));
+    const st = await rt.stats(c.id);
+    assert.ok(st, 'a running container has stats');
+    assert.ok(st!.cpuNanos >= 0 && st!.memoryBytes >= 0 && st!.at > 0);
+    await rt.stopContainer(c.id, 0);
+    assert.is(await rt.stats(c.id), undefined);
+    assert.is(await rt.stats('starlingnosuchcontainer0'), undefined);
+  });
+
   s('logs return the output; tail; env is honoured', async () => {
     const hh = h();
     const rt = hh.runtime;
