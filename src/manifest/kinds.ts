@@ -62,9 +62,7 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
   k('Secret', 'v1', 'secrets', [], { served: false }),
   k('ResourceQuota', 'v1', 'resourcequotas', ['quota'], { served: false }),
   k('LimitRange', 'v1', 'limitranges', ['limits'], { served: false }),
-  k('HorizontalPodAutoscaler', 'autoscaling/v2', 'horizontalpodautoscalers', ['hpa'], {
-    served: false,
-  }),
+  k('HorizontalPodAutoscaler', 'autoscaling/v2', 'horizontalpodautoscalers', ['hpa']),
 ]);
 
 /** Kubernetes kinds Starling does not support at all (for clearer refusals). */

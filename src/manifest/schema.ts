@@ -249,7 +249,29 @@ export const DEPLOYMENT_SPEC = obj({
 });
 
 /** Top-level shapes of the kinds users may apply. */
+const HPA_RULES = obj({
+  stabilizationWindowSeconds: int32,
+  selectPolicy: str,
+  policies: arr(obj({ type: str, value: int32, periodSeconds: int32 })),
+});
+const METRIC_TARGET = obj({ type: str, averageUtilization: int32, averageValue: { type: 'quantity' }, value: { type: 'quantity' } });
+export const HPA_SPEC = obj({
+  scaleTargetRef: obj({ apiVersion: str, kind: str, name: str }),
+  minReplicas: int32,
+  maxReplicas: int32,
+  metrics: arr(obj({
+    type: str,
+    resource: obj({ name: str, target: METRIC_TARGET }),
+    containerResource: { type: 'any' },
+    pods: { type: 'any' },
+    object: { type: 'any' },
+    external: { type: 'any' },
+  })),
+  behavior: obj({ scaleUp: HPA_RULES, scaleDown: HPA_RULES }),
+});
+
 export const OBJECT_SCHEMAS: Record<string, Schema> = {
+  HorizontalPodAutoscaler: top(HPA_SPEC),
   Pod: top(POD_SPEC),
   Namespace: top(obj({ finalizers: unsupported() })),
   ReplicaSet: top(REPLICA_SET_SPEC),

@@ -13,6 +13,7 @@ import { checkShape, OBJECT_SCHEMAS } from './schema.ts';
 import { validateObjectMeta } from './validate-meta.ts';
 import { type Findings, validatePodSpec } from './validate-pod.ts';
 import { validateDeploymentSpec, validateReplicaSetSpec } from './validate-workloads.ts';
+import { validateHpaSpec } from './validate-hpa.ts';
 
 export interface ValidationResult {
   errors: FieldError[];
@@ -89,6 +90,9 @@ export function checkDocument(obj: unknown, documentIndex?: number): DocumentChe
       break;
     case 'Deployment':
       spec = validateDeploymentSpec(obj.spec, 'spec');
+      break;
+    case 'HorizontalPodAutoscaler':
+      spec = validateHpaSpec(obj.spec, 'spec');
       break;
   }
   errors.push(...spec.errors);
