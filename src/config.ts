@@ -62,6 +62,8 @@ export interface NodeConfig {
   gcIntervalMs: number;
   /** how often a node samples the CPU and memory of its containers (`top`, autoscaling), ms. Default 5000 */
   metricsIntervalMs: number;
+  /** how often a HorizontalPodAutoscaler measures and decides, ms. Default 15000 (Kubernetes' sync period) */
+  hpaSyncMs: number;
   /** container restart back-off (CrashLoopBackOff) */
   crashLoop: BackoffConfig;
   /** image pull retry back-off (ImagePullBackOff); same schedule as Kubernetes */
@@ -105,6 +107,7 @@ export const defaultConfig: NodeConfig = {
   bindTimeoutMs: 2_000,
   gcIntervalMs: 10_000,
   metricsIntervalMs: 5_000,
+  hpaSyncMs: 15_000,
   crashLoop: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   imagePull: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   defaultGraceSeconds: 30,
@@ -126,6 +129,7 @@ export const testConfig: NodeConfig = {
   resyncIntervalMs: 2_000,
   gcIntervalMs: 2_000,
   metricsIntervalMs: 1_000,
+  hpaSyncMs: 2_000,
 };
 
 /** Merges overrides into a base config and checks every value. */
@@ -159,6 +163,7 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   positive('bindTimeoutMs', c.bindTimeoutMs);
   positive('gcIntervalMs', c.gcIntervalMs);
   positive('metricsIntervalMs', c.metricsIntervalMs);
+  positive('hpaSyncMs', c.hpaSyncMs);
   if (c.gossip.probeTimeoutMs >= c.gossip.probeIntervalMs) {
     throw new StarlingError('ConfigError', 'config.gossip.probeTimeoutMs: must be less than probeIntervalMs');
   }

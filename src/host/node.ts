@@ -29,11 +29,12 @@ import { deploymentBinding, namespaceBinding, nodeBinding, replicaSetBinding } f
 import { makeEvent } from './events.ts';
 import { ObjectService } from './objects.ts';
 import { PodRunner } from './pod-runner.ts';
+import { autoscalerBinding } from './autoscaler-binding.ts';
 import { Metrics } from './metrics.ts';
 import { Scheduler } from './scheduler.ts';
 
 /** Kinds whose objects have an actor. */
-export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespace', 'Node']);
+export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespace', 'Node', 'HorizontalPodAutoscaler']);
 
 export interface ClusterParts {
   transport: Transport;
@@ -120,6 +121,15 @@ export class StarlingNode {
     this.host.bind(replicaSetBinding(this.objects));
     this.host.bind(deploymentBinding(this.objects));
     this.host.bind(namespaceBinding(this.objects));
+    this.host.bind(autoscalerBinding({
+      objects: this.objects,
+      metrics: () => this.metrics,
+      syncMs: opts.config.hpaSyncMs,
+      now: () => this.clock.now(),
+      send: (key, ev) => this.host.send(key, ev),
+      event: (obj, type, reason, message) => this.event(obj, type, reason, message, 'horizontal-pod-autoscaler'),
+      log: this.log,
+    }));
     this.host.bind(nodeBinding(this.objects, opts.config.leftEvictionMs, () => this.clock.now(), (node, obj, reason, message) => this.event(obj, 'Normal', reason, message, 'node-controller')));
   }
 
@@ -255,7 +265,7 @@ export class StarlingNode {
   /** Starts or stops actors after a membership change; returns the keys hosted here. */
   private rebalance(): ObjectKey[] {
     const hosted: ObjectKey[] = [];
-    for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod']) {
+    for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod', 'HorizontalPodAutoscaler']) {
       for (const obj of this.store.list(kind)) {
         const key = keyOf(obj);
         if (this.place(obj, key)) hosted.push(key);

@@ -246,6 +246,7 @@ const KIND_ALIASES: Record<string, string> = {
   node: 'Node', nodes: 'Node', no: 'Node',
   event: 'Event', events: 'Event', ev: 'Event',
   service: 'Service', services: 'Service', svc: 'Service',
+  hpa: 'HorizontalPodAutoscaler', horizontalpodautoscaler: 'HorizontalPodAutoscaler', horizontalpodautoscalers: 'HorizontalPodAutoscaler',
 };
 
 /** `pods`, `po`, `Pod`, `deployment.apps`, ... → the Kind (`Pod`); unknown names pass through. */
@@ -292,6 +293,8 @@ function layoutFor(kind: string, opts: TableOptions): Layout {
         headers: wide ? SERVICE_WIDE_HEADERS : SERVICE_HEADERS,
         row: (o) => serviceRow(o, now, wide),
       };
+    case 'HorizontalPodAutoscaler':
+      return { headers: HPA_HEADERS, row: (o) => hpaRow(o, now) };
     default:
       return { headers: GENERIC_HEADERS, row: (o) => genericRow(o, now) };
   }
@@ -346,4 +349,24 @@ export function tableCells(
   return withNamespace
     ? withNamespaceColumn(table.headers, table.rows, sorted.map((o) => o.metadata.namespace))
     : table;
+}
+
+export const HPA_HEADERS = ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE'];
+
+/** kubectl's `get hpa` row: TARGETS like `cpu: 85%/50%` (`<unknown>` before the first measurement). */
+export function hpaRow(hpa: KObject, now: number): string[] {
+  const ref = hpa.spec?.scaleTargetRef ?? {};
+  const target = (hpa.spec?.metrics ?? []).find((m: any) => m.type === 'Resource' && m.resource?.name === 'cpu');
+  const current = (hpa.status?.currentMetrics ?? []).find((m: any) => m.type === 'Resource' && m.resource?.name === 'cpu');
+  const want = target?.resource?.target?.averageUtilization;
+  const have = current?.resource?.current?.averageUtilization;
+  return [
+    hpa.metadata.name,
+    `${ref.kind ?? ''}/${ref.name ?? ''}`,
+    `cpu: ${have === undefined ? '<unknown>' : `${have}%`}/${want === undefined ? '<unknown>' : `${want}%`}`,
+    String(hpa.spec?.minReplicas ?? 1),
+    String(hpa.spec?.maxReplicas ?? ''),
+    String(hpa.status?.currentReplicas ?? 0),
+    formatAge(hpa.metadata.creationTimestamp, now),
+  ];
 }
