@@ -202,7 +202,12 @@ export class StarlingNode {
     this.unsubscribes.push(this.opts.runtime.onEvent((e) => this.pods.onRuntimeEvent(e)));
     this.replicator.start();
     this.unsubscribes.push(this.membership.onChange((m, prev) => this.memberChanged(m, prev)));
-    await this.membership.start(this.seeds);
+    await this.membership.start(this.seeds).catch((e) => {
+      // restarting from the data dir while the members it knew are down: start alone; they find
+      // this node (it is among their known members) when they come back
+      if (!this.store.getMeta('peers')) throw e;
+      this.log(`no known member answered (${(e as Error).message}); starting alone until one does`);
+    });
     // catch up with the cluster before deciding what to host
     for (const peer of this.memberNames().filter((n) => n !== this.name).slice(0, 2)) {
       await this.replicator.syncWith(peer).catch((e) => this.log(`catch-up with ${peer}: ${(e as Error).message}`));

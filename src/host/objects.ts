@@ -109,10 +109,30 @@ export class ObjectService {
     return results;
   }
 
-  /** Objects made by a controller (pods of a ReplicaSet, ReplicaSets of a Deployment). */
-  createOwned(_owner: KObject, objects: KObject[]) {
-    const put = objects.filter((o) => !this.store.get(keyOf(o))).map((o) => this.stamp(o));
-    this.store.commit({ put }).catch(this.onError);
+  /**
+   * Objects made by a controller (pods of a ReplicaSet, ReplicaSets of a Deployment). One that
+   * already exists under the same name but belongs to an earlier incarnation of the same owner
+   * (same kind and name, another uid — e.g. two nodes created the owner at once and the other
+   * version lost) is adopted: its controller reference is moved to this owner.
+   */
+  createOwned(owner: KObject, objects: KObject[]) {
+    const put: KObject[] = [];
+    for (const o of objects) {
+      const existing = this.store.get(keyOf(o));
+      if (!existing) {
+        put.push(this.stamp(o));
+        continue;
+      }
+      const ref = existing.metadata.ownerReferences?.find((r) => r.controller);
+      if (ref && ref.uid !== owner.metadata.uid && ref.kind === owner.kind && ref.name === owner.metadata.name) {
+        put.push({
+          ...existing,
+          metadata: { ...existing.metadata, ownerReferences: o.metadata.ownerReferences, labels: o.metadata.labels, annotations: { ...existing.metadata.annotations, ...o.metadata.annotations } },
+          spec: o.spec,
+        });
+      }
+    }
+    if (put.length) this.store.commit({ put }).catch(this.onError);
   }
 
   scale(key: ObjectKey, replicas: number) {
