@@ -98,7 +98,7 @@ export class ApiServer {
     }
     const h = typeof this.handlers === 'function' ? this.handlers() : this.handlers;
     const adminToken = typeof this.opts.adminToken === 'function' ? this.opts.adminToken() : this.opts.adminToken;
-    if (!h || !adminToken) throw new StarlingError('RuntimeUnavailable', 'the node is starting; try again in a moment');
+    if (!h || !adminToken) throw new StarlingError('RuntimeUnavailable', 'the node is starting or stopping; try again in a moment');
     if (!tokenMatches(req.token, adminToken)) {
       throw new StarlingError('Unauthorized', req.token ? 'Unauthorized: the token was refused' : 'Unauthorized: no token given; set one in the config file (--config, STARLING_CONFIG or ~/.starling/config)');
     }

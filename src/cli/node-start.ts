@@ -122,8 +122,10 @@ export async function nodeStart(p: Parsed): Promise<number> {
         resolveExit(1);
       }, config.shutdownTimeoutMs);
       try {
-        await api.stop();
+        // the node first: its goodbye (Left) goes out over the peer links the API port carries
+        handlers = undefined;
         await node.stop();
+        await api.stop();
       } finally {
         clearTimeout(timer);
         rmSync(pidFile, { force: true });

@@ -19,8 +19,12 @@ export function rendezvous(key: string, members: readonly string[]): string | un
   return best;
 }
 
-/** The host of an object's actor among the given members (alive or suspect). */
-export function hostOf(key: string, kind: string, nodeName: string | undefined, members: readonly string[]): string | undefined {
+/**
+ * The host of an object's actor among the given members (alive or suspect). An unbound pod with
+ * a controller is hosted where its controller's key hashes: the pods of one ReplicaSet are then
+ * placed by one node, whose scheduler sees its own binds in flight and spreads them.
+ */
+export function hostOf(key: string, kind: string, nodeName: string | undefined, members: readonly string[], controllerKey?: string): string | undefined {
   if (kind === 'Pod' && nodeName) return members.includes(nodeName) ? nodeName : undefined;
-  return rendezvous(key, members);
+  return rendezvous(kind === 'Pod' && controllerKey ? controllerKey : key, members);
 }

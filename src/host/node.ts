@@ -150,7 +150,9 @@ export class StarlingNode {
   }
 
   hostOf(o: KObject): string | undefined {
-    return hostOf(keyOf(o), o.kind, (o.spec as PodSpec | undefined)?.nodeName, this.memberNames());
+    const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+    const controllerKey = ref && objectKey(ref.kind, o.metadata.namespace, ref.name);
+    return hostOf(keyOf(o), o.kind, (o.spec as PodSpec | undefined)?.nodeName, this.memberNames(), controllerKey);
   }
 
   async start() {
@@ -286,6 +288,12 @@ export class StarlingNode {
       return true;
     }
     if (this.host.has(key)) this.host.stop(key, false);
+    // bound to another node after all (two nodes bound it while their views of membership
+    // differed, and the other binding won): the containers this node started for it must go
+    if (obj.kind === 'Pod' && (obj.spec as PodSpec).nodeName !== this.name && this.pods.runs(obj.metadata.uid!)) {
+      this.log(`pod ${key} is bound to ${(obj.spec as PodSpec).nodeName}: removing its containers here`);
+      this.pods.cleanup(obj.metadata.uid!);
+    }
     return false;
   }
 

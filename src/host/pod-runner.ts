@@ -41,6 +41,8 @@ export class PodRunner {
   private byUid = new Map<string, ObjectKey>();
   /** die events that arrived before the actor learnt the container's id */
   private earlyDies = new Map<string, RuntimeEvent>();
+  /** pods this node made a sandbox for */
+  private sandboxed = new Set<string>();
   /** per pod container, the dead container kept after a restart (removed at the next one) */
   private lastDead = new Map<string, string>();
 
@@ -97,6 +99,7 @@ export class PodRunner {
       const uid = obj.metadata.uid!;
       this.byUid.set(uid, key);
       const containers = all.filter((c) => c.pod.uid === uid);
+      if (containers.length) this.sandboxed.add(uid);
       const sandbox = containers.find((c) => c.name === SANDBOX_CONTAINER && c.id === ctx.sandboxId);
       const known = new Set([ctx.sandboxId, ...ctx.containers.map((c) => c.id)]);
       // a running container the actor does not know about would be a second one: remove it
@@ -138,9 +141,15 @@ export class PodRunner {
     return this.queues.has(key);
   }
 
+  /** Whether this node started containers for the pod (and has not removed them). */
+  runs(uid: string) {
+    return this.sandboxed.has(uid);
+  }
+
   /** Removes the containers of a pod that no longer exists (deleted while this node was away). */
   cleanup(uid: string) {
     this.byUid.delete(uid);
+    this.sandboxed.delete(uid);
     this.removeAll(uid, 0)
       .then(() => rm(this.podDir(uid), { recursive: true, force: true }))
       .catch((e) => this.d.log(`cleanup of pod ${uid}: ${asStarlingError(e).message}`));
@@ -186,6 +195,7 @@ export class PodRunner {
     const pod = { uid: obj.metadata.uid!, name: obj.metadata.name, namespace: obj.metadata.namespace ?? 'default' };
     switch (cmd.type) {
       case 'createSandbox': {
+        this.sandboxed.add(pod.uid);
         try {
           await this.makeVolumes(obj);
           const ports = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
@@ -247,6 +257,7 @@ export class PodRunner {
         for (const slot of [...this.lastDead.keys()]) if (slot.startsWith(`${key}/`)) this.lastDead.delete(slot);
         host.send(key, { type: 'STOPPED', at: this.d.now() });
         this.byUid.delete(pod.uid);
+        this.sandboxed.delete(pod.uid);
         this.d.podGone(key);
         return;
       }

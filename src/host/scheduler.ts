@@ -138,8 +138,10 @@ export class Scheduler {
         this.assumed.delete(key);
         refusals.push(`${node}: ${answer.reason}`);
       }
-      const total = this.d.members().length;
-      const why = message ?? `0/${total} nodes are available: ${refusals.length} node(s) refused the bind (${refusals.join('; ')}).`;
+      // every candidate refused (its own view was fresher than ours): say why from what we know now
+      const why = message ?? place(needs, this.candidates(pod)).message ??
+        `0/${this.d.members().length} nodes are available: ${refusals.length} node(s) refused the bind.`;
+      if (refusals.length) this.d.log(`scheduling ${key}: ${refusals.join('; ')}`);
       this.d.send(key, { type: 'UNSCHEDULABLE', message: why, at: this.d.now() });
     } catch (e) {
       this.d.log(`scheduling ${key}: ${(e as Error).message}`);

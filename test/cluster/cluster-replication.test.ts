@@ -9,7 +9,14 @@ import * as assert from 'uvu/assert';
 import { canonical } from '../../src/host/controllers.ts';
 import type { KObject } from '../../src/objects/types.ts';
 import { objectKey } from '../../src/objects/types.ts';
-import { activePods, deployment, podsOf, startCluster, type TestCluster, waitFor } from '../support/cluster.ts';
+import {
+  activePods,
+  deployment,
+  podsOf,
+  startCluster,
+  type TestCluster,
+  waitFor,
+} from '../support/cluster.ts';
 
 const test = suite('cluster: replicated state');
 
@@ -37,27 +44,53 @@ async function antiEntropyEverywhere() {
   }
 }
 
-test('an object applied on one node is readable on all 5', async () => {
+test('an object applied on one node is readable on all 5, and watched on another', async () => {
+  // a watch on n5 sees what is applied on n3
+  const seen: { type: string; object: KObject }[] = [];
+  const watch = await (await c.client('n5')).stream('watch', {
+    kind: 'deployment',
+    noInitial: true,
+  }, (item) => seen.push(item));
   const n3 = await c.client('n3');
   const res = await n3.request('apply', { manifest: deployment('hello', 1) });
   assert.is(res.results[0].outcome, 'created');
+  await waitFor(
+    'the watch on n5 to see hello ADDED',
+    () => seen.some((e) => e.type === 'ADDED' && e.object.metadata.name === 'hello'),
+    5_000,
+    20,
+  );
+  watch.cancel();
   for (const name of c.upNames()) {
     const api = await c.client(name);
-    const got = await waitFor(`deployment hello on ${name}`, async () => {
-      try {
-        return await api.request('get', { kind: 'deployment', name: 'hello' });
-      } catch {
-        return undefined;
-      }
-    }, 5_000, 20);
+    const got = await waitFor(
+      `deployment hello on ${name}`,
+      async () => {
+        try {
+          return await api.request('get', { kind: 'deployment', name: 'hello' });
+        } catch {
+          return undefined;
+        }
+      },
+      5_000,
+      20,
+    );
     assert.is(got.metadata.name, 'hello');
     assert.is(got.spec.replicas, 1);
   }
   // one uid everywhere, the same spec everywhere
   const uids = new Set(c.upNames().map((n) => c.node(n).store.get(depKey('hello'))!.metadata.uid));
   assert.is(uids.size, 1);
-  await waitFor('hello has its pod running, seen on every node', () =>
-    c.upNames().every((n) => activePods(podsOf(c.node(n), 'hello')).filter((p) => p.status?.phase === 'Running').length === 1), 10_000, 50);
+  await waitFor(
+    'hello has its pod running, seen on every node',
+    () =>
+      c.upNames().every((n) =>
+        activePods(podsOf(c.node(n), 'hello')).filter((p) => p.status?.phase === 'Running')
+          .length === 1
+      ),
+    10_000,
+    50,
+  );
 });
 
 test('concurrent conflicting applies of one Deployment on two nodes converge to the same object on every node, with one set of pods', async () => {
@@ -71,39 +104,92 @@ test('concurrent conflicting applies of one Deployment on two nodes converge to 
   assert.is(ra.results[0].outcome, 'created');
   assert.is(rb.results[0].outcome, 'created');
   c.heal();
-  const same = await waitFor('every node to hold the same Deployment conflict', () => {
-    const specs = new Set(c.upNames().map((n) => specOf(c.node(n).store.get(depKey('conflict')))));
-    const versions = new Set(c.upNames().map((n) => c.node(n).store.versions(depKey('conflict'))?.sv));
-    return specs.size === 1 && versions.size === 1 && !specs.has('absent') && [...specs][0];
-  }, 10_000, 50);
+  const same = await waitFor(
+    'every node to hold the same Deployment conflict',
+    () => {
+      const specs = new Set(
+        c.upNames().map((n) => specOf(c.node(n).store.get(depKey('conflict')))),
+      );
+      const versions = new Set(
+        c.upNames().map((n) => c.node(n).store.versions(depKey('conflict'))?.sv),
+      );
+      return specs.size === 1 && versions.size === 1 && !specs.has('absent') && [...specs][0];
+    },
+    10_000,
+    50,
+  );
   const winner = c.node('n1').store.get(depKey('conflict'))!;
   const replicas = winner.spec.replicas as number;
   assert.ok(replicas === 2 || replicas === 3, `one of the two writes won: ${same}`);
   const env = replicas === 2 ? 'from-n2' : 'from-n4';
-  assert.match(JSON.stringify(winner.spec.template), env, 'spec and replicas come from the same write');
+  assert.match(
+    JSON.stringify(winner.spec.template),
+    env,
+    'spec and replicas come from the same write',
+  );
   // the losing write leaves nothing behind: exactly the winner's replicas run, owned by the winner
-  await waitFor(`exactly ${replicas} running pods of conflict, of the winning template, on every node`, () =>
-    c.upNames().every((n) => {
-      const pods = activePods(podsOf(c.node(n), 'conflict'));
-      const rss = c.node(n).store.list('ReplicaSet', 'default').filter((rs) => rs.metadata.labels?.app === 'conflict');
-      const live = rss.filter((rs) => (rs.spec.replicas ?? 1) > 0 || activePods(podsOf(c.node(n), 'conflict')).some((p) => p.metadata.ownerReferences?.[0]?.uid === rs.metadata.uid));
-      return pods.length === replicas && pods.every((p) => p.status?.phase === 'Running' && JSON.stringify(p.spec).includes(env)) &&
-        live.every((rs) => rs.metadata.ownerReferences?.[0]?.uid === winner.metadata.uid);
-    }), 15_000, 100).catch((e) => {
-      const view = c.upNames().map((n) => `${n}: rs ${c.node(n).store.list('ReplicaSet', 'default').filter((rs) => rs.metadata.labels?.app === 'conflict').map((rs) => `${rs.metadata.name}(replicas ${rs.spec.replicas}, owner ${rs.metadata.ownerReferences?.[0]?.uid})`).join(' ')}; pods ${activePods(podsOf(c.node(n), 'conflict')).map((p) => `${p.metadata.name}:${p.status?.phase}`).join(' ')}`).join('\n');
-      throw new Error(`${e.message}\nwinner uid ${winner.metadata.uid}, replicas ${replicas}\n${view}`);
-    });
+  await waitFor(
+    `exactly ${replicas} running pods of conflict, of the winning template, on every node`,
+    () =>
+      c.upNames().every((n) => {
+        const pods = activePods(podsOf(c.node(n), 'conflict'));
+        const rss = c.node(n).store.list('ReplicaSet', 'default').filter((rs) =>
+          rs.metadata.labels?.app === 'conflict'
+        );
+        const live = rss.filter((rs) =>
+          (rs.spec.replicas ?? 1) > 0 || activePods(podsOf(c.node(n), 'conflict')).some((p) =>
+            p.metadata.ownerReferences?.[0]?.uid === rs.metadata.uid
+          )
+        );
+        return pods.length === replicas && pods.every((p) =>
+          p.status?.phase === 'Running' && JSON.stringify(p.spec).includes(env)
+        ) &&
+          live.every((rs) => rs.metadata.ownerReferences?.[0]?.uid === winner.metadata.uid);
+      }),
+    15_000,
+    100,
+  ).catch((e) => {
+    const view = c.upNames().map((n) =>
+      `${n}: rs ${
+        c.node(n).store.list('ReplicaSet', 'default').filter((rs) =>
+          rs.metadata.labels?.app === 'conflict'
+        ).map((rs) =>
+          `${rs.metadata.name}(replicas ${rs.spec.replicas}, owner ${
+            rs.metadata.ownerReferences?.[0]?.uid
+          })`
+        ).join(' ')
+      }; pods ${
+        activePods(podsOf(c.node(n), 'conflict')).map((p) =>
+          `${p.metadata.name}:${p.status?.phase}`
+        ).join(' ')
+      }`
+    ).join('\n');
+    throw new Error(
+      `${e.message}\nwinner uid ${winner.metadata.uid}, replicas ${replicas}\n${view}`,
+    );
+  });
 });
 
 test('deletes are tombstones: a deleted object stays deleted on every node, also after anti-entropy', async () => {
   const n1 = await c.client('n1');
   await n1.request('apply', { manifest: deployment('doomed', 1) });
-  await waitFor('doomed everywhere', () => c.upNames().every((n) => c.node(n).store.get(depKey('doomed'))), 5_000);
+  await waitFor(
+    'doomed everywhere',
+    () => c.upNames().every((n) => c.node(n).store.get(depKey('doomed'))),
+    5_000,
+  );
   const n5 = await c.client('n5');
   const del = await n5.request('delete', { kind: 'deployment', name: 'doomed' });
   assert.is(del.deleted.length, 1);
-  await waitFor('doomed gone everywhere, its pods too', () =>
-    c.upNames().every((n) => !c.node(n).store.get(depKey('doomed')) && podsOf(c.node(n), 'doomed').length === 0), 10_000, 50);
+  await waitFor(
+    'doomed gone everywhere, its pods too',
+    () =>
+      c.upNames().every((n) =>
+        !c.node(n).store.get(depKey('doomed')) && podsOf(c.node(n), 'doomed').length === 0
+      ),
+    10_000,
+    50,
+  );
   await antiEntropyEverywhere();
   for (const n of c.upNames()) {
     assert.not.ok(c.node(n).store.get(depKey('doomed')), `doomed came back on ${n}`);
@@ -116,28 +202,56 @@ test('deletes are tombstones: a deleted object stays deleted on every node, also
 
 test('a node that was down catches up when it returns, and its stale data does not undo newer writes', async () => {
   const n1 = await c.client('n1');
-  await n1.request('apply', { manifest: deployment('keep', 1) + '---' + deployment('change', 1) + '---' + deployment('drop', 1) });
-  await waitFor('keep, change and drop on n5', () => ['keep', 'change', 'drop'].every((d) => c.node('n5').store.get(depKey(d))), 5_000);
+  await n1.request('apply', {
+    manifest: deployment('keep', 1) + '---' + deployment('change', 1) + '---' +
+      deployment('drop', 1),
+  });
+  await waitFor(
+    'keep, change and drop on n5',
+    () => ['keep', 'change', 'drop'].every((d) => c.node('n5').store.get(depKey(d))),
+    5_000,
+  );
   const stale = { change: specOf(c.node('n5').store.get(depKey('change'))) };
 
   await c.kill('n5');
-  await waitFor('n5 dead on every other node', () => c.upNames().every((o) => c.memberState(o, 'n5') === 'dead'), 10_000, 50);
+  await waitFor(
+    'n5 dead on every other node',
+    () => c.upNames().every((o) => c.memberState(o, 'n5') === 'dead'),
+    10_000,
+    50,
+  );
 
   // while n5 is down: a change, a delete and a new object, each on a different node
-  await (await c.client('n2')).request('apply', { manifest: deployment('change', 2, { env: 'changed' }) });
+  await (await c.client('n2')).request('apply', {
+    manifest: deployment('change', 2, { env: 'changed' }),
+  });
   await (await c.client('n3')).request('delete', { kind: 'deployment', name: 'drop' });
   await (await c.client('n4')).request('apply', { manifest: deployment('fresh', 1) });
-  await waitFor('the writes reach every up node', () =>
-    c.upNames().every((n) => c.node(n).store.get(depKey('change'))?.spec.replicas === 2 && !c.node(n).store.get(depKey('drop')) && c.node(n).store.get(depKey('fresh'))), 5_000, 50);
+  await waitFor(
+    'the writes reach every up node',
+    () =>
+      c.upNames().every((n) =>
+        c.node(n).store.get(depKey('change'))?.spec.replicas === 2 &&
+        !c.node(n).store.get(depKey('drop')) && c.node(n).store.get(depKey('fresh'))
+      ),
+    5_000,
+    50,
+  );
   const current = specOf(c.node('n1').store.get(depKey('change')));
   assert.is.not(current, stale.change);
 
   await c.restart('n5');
   await c.waitConverged('n5 back in the cluster');
-  await waitFor('n5 caught up', () => {
-    const s = c.node('n5').store;
-    return specOf(s.get(depKey('change'))) === current && !s.get(depKey('drop')) && !!s.get(depKey('fresh')) && !!s.get(depKey('keep'));
-  }, 10_000, 50);
+  await waitFor(
+    'n5 caught up',
+    () => {
+      const s = c.node('n5').store;
+      return specOf(s.get(depKey('change'))) === current && !s.get(depKey('drop')) &&
+        !!s.get(depKey('fresh')) && !!s.get(depKey('keep'));
+    },
+    10_000,
+    50,
+  );
   // n5's stale copies (change at 1 replica, drop alive) must not win anywhere, even after anti-entropy
   await antiEntropyEverywhere();
   for (const n of c.upNames()) {
@@ -148,12 +262,19 @@ test('a node that was down catches up when it returns, and its stale data does n
     assert.ok(s.get(depKey('keep')), `keep on ${n}`);
   }
   // and the workloads follow: change runs 2 pods, drop none, on every node's view
-  await waitFor('change runs 2 pods and drop none, everywhere', () =>
-    c.upNames().every((n) =>
-      activePods(podsOf(c.node(n), 'change')).filter((p) => p.status?.phase === 'Running' && JSON.stringify(p.spec).includes('changed')).length === 2 &&
-      activePods(podsOf(c.node(n), 'change')).length === 2 &&
-      podsOf(c.node(n), 'drop').length === 0
-    ), 15_000, 100);
+  await waitFor(
+    'change runs 2 pods and drop none, everywhere',
+    () =>
+      c.upNames().every((n) =>
+        activePods(podsOf(c.node(n), 'change')).filter((p) =>
+            p.status?.phase === 'Running' && JSON.stringify(p.spec).includes('changed')
+          ).length === 2 &&
+        activePods(podsOf(c.node(n), 'change')).length === 2 &&
+        podsOf(c.node(n), 'drop').length === 0
+      ),
+    15_000,
+    100,
+  );
 });
 
 test.run();
