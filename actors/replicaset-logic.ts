@@ -10,6 +10,8 @@ export interface PodSummary {
   created: number;
   /** scheduled to a node */
   scheduled: boolean;
+  /** when the pod became ready (its Ready condition's lastTransitionTime, ms), for minReadySeconds */
+  readySince?: number;
 }
 
 export interface ReplicaPlan {
@@ -20,6 +22,13 @@ export interface ReplicaPlan {
 
 /** Pods that count towards the replica count: not terminating and not finished. */
 export const isActive = (p: PodSummary) => !p.deleting && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+
+/**
+ * When a ready pod counts as available: once it has been ready for minReadySeconds
+ * (Kubernetes' IsPodAvailable); at once with minReadySeconds 0 or no known ready time.
+ */
+export const availableFrom = (p: PodSummary, minReadySeconds: number) =>
+  minReadySeconds > 0 && p.readySince !== undefined ? p.readySince + minReadySeconds * 1000 : 0;
 
 export function reconcileReplicas(replicas: number, pods: PodSummary[]): ReplicaPlan {
   const active = pods.filter(isActive);

@@ -10,6 +10,9 @@ import { decodeManifests, matchesSelector, parseSelectorString, resolveKindName 
 import type { KObject, LabelSelector, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
+import { isoTime } from '../clock.ts';
+import { canonical, REVISION_ANNOTATION, TEMPLATE_HASH_LABEL } from '../host/controllers.ts';
+import type { DeploymentSpec, PodTemplateSpec } from '../objects/types.ts';
 
 export interface Stream {
   item(x: unknown): void;
@@ -111,6 +114,102 @@ export class Handlers {
     else delete spec.unschedulable;
     await this.node.store.commit({ put: [{ ...node, spec }] });
     return { name, changed: true };
+  }
+
+  // ---- rollouts and scaling (kubectl rollout ..., kubectl scale) --------------------------------
+
+  private deploymentArg(args: Args): KObject {
+    const name = str(args, 'name')!;
+    const d = this.node.store.get(objectKey('Deployment', str(args, 'namespace', false) ?? 'default', name));
+    if (!d) throw new StarlingError('NotFound', `deployments.apps "${name}" not found`);
+    return d;
+  }
+
+  /** Commits a changed spec, the generation one up (as apply does). */
+  private async putSpec(o: KObject, spec: unknown) {
+    await this.node.store.commit({ put: [{ ...o, metadata: { ...o.metadata, generation: (o.metadata.generation ?? 1) + 1 }, spec }] });
+  }
+
+  /** The Deployment's ReplicaSets with their revisions, oldest first. */
+  private revisions(d: KObject): { revision: number; rs: KObject }[] {
+    return this.node.store.list('ReplicaSet', d.metadata.namespace)
+      .filter((rs) => rs.metadata.ownerReferences?.some((r) => r.controller && r.uid === d.metadata.uid))
+      .map((rs) => ({ revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION]) || 0, rs }))
+      .filter((r) => r.revision > 0)
+      .sort((a, b) => a.revision - b.revision);
+  }
+
+  /** scale deployment/NAME or rs/NAME --replicas N */
+  async scale(args: Args) {
+    const entry = kindArg(args);
+    if (entry.kind !== 'Deployment' && entry.kind !== 'ReplicaSet') throw new StarlingError('BadRequest', `${entry.plural} cannot be scaled: only deployments and replicasets`);
+    const replicas = Number(args.replicas);
+    if (!Number.isInteger(replicas) || replicas < 0) throw new StarlingError('Invalid', 'The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
+    const name = str(args, 'name')!;
+    const o = this.node.store.get(objectKey(entry.kind, str(args, 'namespace', false) ?? 'default', name));
+    if (!o) throw new StarlingError('NotFound', `${entry.plural}.apps "${name}" not found`);
+    if ((o.spec?.replicas ?? 1) !== replicas) await this.putSpec(o, { ...o.spec, replicas });
+    return { kind: o.kind, apiVersion: o.apiVersion, name };
+  }
+
+  /** rollout pause (paused: true) or resume (paused: false). */
+  async rolloutPause(args: Args) {
+    const d = this.deploymentArg(args);
+    const want = args.paused !== false;
+    if (!!d.spec?.paused === want) throw new StarlingError('BadRequest', `deployments.apps "${d.metadata.name}" is ${want ? 'already' : 'not'} paused`);
+    const spec = { ...(d.spec as DeploymentSpec) };
+    if (want) spec.paused = true;
+    else delete spec.paused;
+    await this.putSpec(d, spec);
+    return { name: d.metadata.name };
+  }
+
+  /** rollout restart: a new template annotation, so a new ReplicaSet replaces every pod. */
+  async rolloutRestart(args: Args) {
+    const d = this.deploymentArg(args);
+    const spec = d.spec as DeploymentSpec;
+    if (spec.paused) throw new StarlingError('BadRequest', `deployments.apps "${d.metadata.name}" can't restart paused deployment (run rollout resume first)`);
+    const template = structuredClone(spec.template);
+    template.metadata = { ...(template.metadata ?? {}), annotations: { ...(template.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': isoTime(this.node.clock.now()) } };
+    await this.putSpec(d, { ...spec, template });
+    return { name: d.metadata.name };
+  }
+
+  /** rollout undo [--to-revision N]: the template of that revision (default: the previous one). */
+  async rolloutUndo(args: Args) {
+    const d = this.deploymentArg(args);
+    const name = d.metadata.name;
+    const spec = d.spec as DeploymentSpec;
+    if (spec.paused) throw new StarlingError('BadRequest', `you cannot rollback a paused deployment; resume it first with 'starling rollout resume deployment/${name}' and try again`);
+    const to = Number(args.toRevision ?? 0);
+    if (!Number.isInteger(to) || to < 0) throw new StarlingError('Invalid', `--to-revision: must be a non-negative integer`);
+    const history = this.revisions(d);
+    const target = to > 0 ? history.find((r) => r.revision === to) : history[history.length - 2];
+    if (!target) {
+      throw new StarlingError('NotFound', to > 0 ? `unable to find specified revision ${to} in history` : `no rollout history found for deployment "${name}"`);
+    }
+    const template = structuredClone((target.rs.spec as DeploymentSpec).template) as PodTemplateSpec;
+    const labels = { ...(template.metadata?.labels ?? {}) };
+    delete labels[TEMPLATE_HASH_LABEL];
+    template.metadata = { ...(template.metadata ?? {}), labels };
+    if (canonical(template) === canonical(spec.template)) {
+      return { name, result: `skipped rollback (current template already matches revision ${target.revision})` };
+    }
+    await this.putSpec(d, { ...spec, template });
+    return { name, result: 'rolled back' };
+  }
+
+  /** rollout history: each revision's change cause and pod template. */
+  rolloutHistory(args: Args) {
+    const d = this.deploymentArg(args);
+    return {
+      name: d.metadata.name,
+      revisions: this.revisions(d).map(({ revision, rs }) => ({
+        revision,
+        changeCause: rs.metadata.annotations?.['kubernetes.io/change-cause'],
+        template: (rs.spec as DeploymentSpec).template,
+      })),
+    };
   }
 
   version() {

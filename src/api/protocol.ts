@@ -18,6 +18,8 @@ export const OPS = [
   'token-create', 'token-list', 'token-delete', 'cordon',
   // metrics
   'top',
+  // rollouts
+  'scale', 'rollout-history', 'rollout-undo', 'rollout-restart', 'rollout-pause',
 ] as const;
 export type Op = typeof OPS[number];
 

@@ -160,6 +160,16 @@ export class ApiServer {
         return ok(await h.cordon(args));
       case 'top':
         return ok(await h.top());
+      case 'scale':
+        return ok(await h.scale(args));
+      case 'rollout-history':
+        return ok(h.rolloutHistory(args));
+      case 'rollout-undo':
+        return ok(await h.rolloutUndo(args));
+      case 'rollout-restart':
+        return ok(await h.rolloutRestart(args));
+      case 'rollout-pause':
+        return ok(await h.rolloutPause(args));
     }
   }
 }

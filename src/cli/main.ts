@@ -6,7 +6,7 @@ import { type FlagSpec, parseArgs } from './args.ts';
 import { connect } from './client-config.ts';
 import { actors, apply, deleteCmd, describeCmd, exec, get, logs, version } from './commands.ts';
 import { NODE_START_FLAGS, nodeStart } from './node-start.ts';
-import { rollout } from './rollout.ts';
+import { rollout, scale } from './rollout.ts';
 import { cordon, drain, token } from './cluster-commands.ts';
 import { top } from './top.ts';
 
@@ -23,6 +23,10 @@ Usage:
   starling exec POD [-c CONTAINER] -- COMMAND [ARGS...]
   starling actors [KIND[/NAME]] [-o json]        the state machines behind the objects
   starling rollout status deployment/NAME [--timeout 10m]
+  starling rollout history deployment/NAME [--revision N]
+  starling rollout undo deployment/NAME [--to-revision N]
+  starling rollout restart|pause|resume deployment/NAME
+  starling scale deployment/NAME|rs/NAME --replicas N
   starling token create [--ttl 24h] [--description TEXT] | token list | token delete ID
   starling cordon NODE | uncordon NODE | drain NODE [--force] [--timeout 5m]
   starling top pods [-n NS|-A] | top nodes             measured CPU and memory
@@ -51,6 +55,9 @@ const CLIENT_FLAGS: Record<string, FlagSpec> = {
   ttl: { value: true },
   description: { value: true },
   force: {},
+  replicas: { value: true },
+  revision: { value: true },
+  'to-revision': { value: true },
   help: { short: 'h' },
 };
 
@@ -102,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     actors: (c) => actors(c, p, io),
     version: (c) => version(c, io),
     rollout: (c) => rollout(c, p, io),
+    scale: (c) => scale(c, p, io),
     token: (c) => token(c, p, io),
     cordon: (c) => cordon(c, p, io, true),
     uncordon: (c) => cordon(c, p, io, false),

@@ -1,7 +1,15 @@
 // Bindings of the ReplicaSet, Deployment and Namespace actors: what their commands do to the
 // store, and the SYNC events that tell them what they own.
 
-import { DEPLOYMENT_SCHEMA, type DeploymentCommand, type DeploymentContext, deploymentMachine, SAFE_ALPHABET, templateHash } from '../../actors/deployment.ts';
+import {
+  DEPLOYMENT_SCHEMA,
+  type DeploymentCommand,
+  type DeploymentContext,
+  deploymentMachine,
+  type ReplicaSetSummary,
+  SAFE_ALPHABET,
+  templateHash,
+} from '../../actors/deployment.ts';
 import { NAMESPACE_SCHEMA, type NamespaceContext, namespaceMachine } from '../../actors/namespace.ts';
 import { NODE_SCHEMA, type NodeContext, nodeMachine } from '../../actors/node.ts';
 import { isoTime } from '../clock.ts';
@@ -39,13 +47,16 @@ const ownerRef = (o: KObject) => ({
 
 function podSummary(p: KObject): PodSummary {
   const st = p.status as PodStatus | undefined;
+  const ready = st?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+  const readySince = Date.parse(ready?.lastTransitionTime ?? '');
   return {
     name: p.metadata.name,
     phase: st?.phase ?? 'Pending',
-    ready: st?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    ready: !!ready,
     deleting: !!p.metadata.deletionTimestamp,
     created: Date.parse(p.metadata.creationTimestamp ?? '') || 0,
     scheduled: !!(p.spec as { nodeName?: string }).nodeName,
+    ...(Number.isFinite(readySince) ? { readySince } : {}),
   };
 }
 
@@ -89,6 +100,7 @@ export function syncReplicaSet(objects: ObjectService, rs: KObject) {
     replicas: (rs.spec as ReplicaSetSpec).replicas ?? 1,
     generation: rs.metadata.generation ?? 1,
     pods: owned(objects, rs, 'Pod').map(podSummary),
+    minReadySeconds: (rs.spec as ReplicaSetSpec).minReadySeconds ?? 0,
     at: objects.now(),
   };
 }
@@ -109,11 +121,12 @@ export function deploymentBinding(objects: ObjectService): KindBinding {
     kind: 'Deployment',
     machine: deploymentMachine,
     schema: DEPLOYMENT_SCHEMA,
-    input: (obj) => ({ replicas: (obj.spec as DeploymentSpec).replicas ?? 1 }),
-    statusOf: (ctx: DeploymentContext, obj) => deploymentStatus(ctx, obj),
+    input: (obj) => ({ replicas: (obj.spec as DeploymentSpec).replicas ?? 1, name: obj.metadata.name }),
+    statusOf: (ctx: DeploymentContext) => deploymentStatus(ctx),
     execute: (key, ctx: DeploymentContext) => {
       const d = objects.get(key);
       if (!d || d.metadata.deletionTimestamp) return;
+      const rsKey = (name: string) => objectKey('ReplicaSet', d.metadata.namespace, name);
       for (const cmd of ctx.commands as DeploymentCommand[]) {
         if (cmd.type === 'createReplicaSet') {
           const spec = d.spec as DeploymentSpec;
@@ -139,53 +152,74 @@ export function deploymentBinding(objects: ObjectService): KindBinding {
             },
           }]);
         } else if (cmd.type === 'scaleReplicaSet') {
-          objects.scale(objectKey('ReplicaSet', d.metadata.namespace, cmd.name), cmd.replicas);
+          objects.scale(rsKey(cmd.name), cmd.replicas);
+        } else if (cmd.type === 'deleteReplicaSet') {
+          objects.delete(rsKey(cmd.name));
+        } else if (cmd.type === 'updateReplicaSet') {
+          const rs = objects.get(rsKey(cmd.name));
+          if (!rs || rs.metadata.deletionTimestamp) continue;
+          const annotations = { ...(rs.metadata.annotations ?? {}) };
+          if (cmd.revision !== undefined) annotations[REVISION_ANNOTATION] = String(cmd.revision);
+          const spec = cmd.minReadySeconds === undefined ? rs.spec : { ...rs.spec, minReadySeconds: cmd.minReadySeconds };
+          // apply keeps identity and bumps the generation only when the spec changed; the next
+          // SYNC sees the result and plans again if it did not land
+          objects.apply([{ ...rs, metadata: { ...rs.metadata, annotations }, spec }]).catch(() => {});
         } else {
-          objects.delete(objectKey('ReplicaSet', d.metadata.namespace, cmd.name));
+          objects.poke(key);
         }
       }
     },
   };
 }
 
-function deploymentStatus(ctx: DeploymentContext, d: KObject) {
-  const s = ctx.status;
-  const desired = ctx.replicas;
-  const prev = (d.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[];
-  const t = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const cond = (type: string, ok: boolean, reason: string, message: string) => {
-    const status = ok ? 'True' : 'False';
-    const p = prev.find((c) => c.type === type);
-    return { type, status, reason, message, lastUpdateTime: t, lastTransitionTime: p?.status === status ? p.lastTransitionTime : t };
-  };
-  const complete = s.updatedReplicas === desired && s.availableReplicas === desired && s.replicas === desired;
+/** The Deployment's status, from its actor: counts as they are, condition times as RFC 3339. */
+export function deploymentStatus(ctx: DeploymentContext) {
   return {
-    ...s,
-    conditions: [
-      cond('Available', s.availableReplicas >= desired, s.availableReplicas >= desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
-        s.availableReplicas >= desired ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.'),
-      cond('Progressing', true, complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
-        complete ? `ReplicaSet "${d.metadata.name}-${ctx.hash}" has successfully progressed.` : `ReplicaSet "${d.metadata.name}-${ctx.hash}" is progressing.`),
-    ],
+    ...ctx.status,
+    conditions: ctx.conditions.map((c) => ({ ...c, lastUpdateTime: isoTime(c.lastUpdateTime), lastTransitionTime: isoTime(c.lastTransitionTime) })),
   };
 }
 
+const FINISHED = new Set(['Succeeded', 'Failed']);
+
 export function syncDeployment(objects: ObjectService, d: KObject) {
   const spec = d.spec as DeploymentSpec;
+  const sets = owned(objects, d, 'ReplicaSet').filter((rs) => !rs.metadata.deletionTimestamp);
+  // the ReplicaSets' pods as the store has them (one pass): active ones bound the surge (fresher
+  // than a ReplicaSet's status), and Recreate waits for every one, terminating ones included
+  const counts = new Map<string, { active: number; pods: number }>();
+  const uids = new Set(sets.map((rs) => rs.metadata.uid));
+  for (const p of objects.list('Pod', d.metadata.namespace)) {
+    const uid = controllerOf(p)?.uid;
+    if (!uid || !uids.has(uid) || FINISHED.has((p.status as PodStatus | undefined)?.phase ?? '')) continue;
+    const c = counts.get(uid) ?? { active: 0, pods: 0 };
+    c.pods++;
+    if (!p.metadata.deletionTimestamp) c.active++;
+    counts.set(uid, c);
+  }
   return {
     type: 'SYNC',
+    name: d.metadata.name,
     generation: d.metadata.generation ?? 1,
     replicas: spec.replicas ?? 1,
     hash: hashOf(d),
+    strategy: spec.strategy,
+    minReadySeconds: spec.minReadySeconds ?? 0,
+    paused: !!spec.paused,
+    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? 600,
     revisionHistoryLimit: spec.revisionHistoryLimit ?? 10,
-    replicaSets: owned(objects, d, 'ReplicaSet').filter((rs) => !rs.metadata.deletionTimestamp).map((rs) => ({
+    replicaSets: sets.map((rs): ReplicaSetSummary => ({
       name: rs.metadata.name,
       hash: rs.metadata.labels?.[TEMPLATE_HASH_LABEL] ?? '',
-      revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0),
+      revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0,
       replicas: (rs.spec as ReplicaSetSpec).replicas ?? 1,
       current: rs.status?.replicas ?? 0,
       ready: rs.status?.readyReplicas ?? 0,
       available: rs.status?.availableReplicas ?? 0,
+      active: counts.get(rs.metadata.uid ?? '')?.active ?? 0,
+      pods: counts.get(rs.metadata.uid ?? '')?.pods ?? 0,
+      minReadySeconds: (rs.spec as ReplicaSetSpec).minReadySeconds ?? 0,
+      observed: (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 1),
     })),
     at: objects.now(),
   };
