@@ -32,9 +32,11 @@ import { PodRunner } from './pod-runner.ts';
 import { autoscalerBinding } from './autoscaler-binding.ts';
 import { Metrics } from './metrics.ts';
 import { Scheduler } from './scheduler.ts';
+import { NodeServices } from '../proxy/node-services.ts';
+import { serviceBinding } from './service-binding.ts';
 
 /** Kinds whose objects have an actor. */
-export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespace', 'Node', 'HorizontalPodAutoscaler']);
+export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespace', 'Node', 'HorizontalPodAutoscaler', 'Service']);
 
 export interface ClusterParts {
   transport: Transport;
@@ -70,6 +72,8 @@ export class StarlingNode {
   readonly host: ActorHost;
   readonly objects: ObjectService;
   readonly pods: PodRunner;
+  /** the Service proxy and the service variables of this node's containers */
+  readonly services: NodeServices;
   readonly clock: Clock;
   readonly meta: NodeMeta;
   transport!: SharedTransport;
@@ -115,8 +119,18 @@ export class StarlingNode {
       event: (obj, type, reason, message, component) => this.event(obj, type, reason, message, component ?? 'kubelet'),
       podGone: (k) => this.objects.finalize(k),
       schedule: (k) => this.scheduler.schedule(k),
+      serviceEnv: (pod) => this.services.envFor(pod),
       log: this.log,
     });
+    this.services = new NodeServices({
+      store: this.store,
+      host: opts.host,
+      runtime: opts.runtime,
+      clock: this.clock,
+      warn: (svc, reason, message) => this.event(svc, 'Warning', reason, message, 'service-proxy'),
+      log: this.log,
+    });
+    this.host.bind(serviceBinding(this.objects, this.store, (e) => this.log(`endpoints: ${(e as Error)?.stack ?? e}`)));
     this.host.bind(this.pods.binding());
     this.host.bind(replicaSetBinding(this.objects));
     this.host.bind(deploymentBinding(this.objects));
@@ -201,6 +215,7 @@ export class StarlingNode {
       members: () => this.membership.members().filter((m) => m.state === 'alive').map((m) => m.name),
     });
     await this.opts.runtime.start();
+    await this.services.start();
     this.unsubscribes.push(this.opts.runtime.onEvent((e) => this.pods.onRuntimeEvent(e)));
     this.replicator.start();
     this.unsubscribes.push(this.membership.onChange((m, prev) => this.memberChanged(m, prev)));
@@ -256,6 +271,7 @@ export class StarlingNode {
     this.started = false;
     if (this.gcTimer) this.clock.clearTimeout(this.gcTimer);
     this.metrics?.stop();
+    await this.services.stop();
     await this.membership.leave().catch(() => {});
     for (const u of this.unsubscribes) u();
     this.replicator.flush();
@@ -272,7 +288,7 @@ export class StarlingNode {
   /** Starts or stops actors after a membership change; returns the keys hosted here. */
   private rebalance(): ObjectKey[] {
     const hosted: ObjectKey[] = [];
-    for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod', 'HorizontalPodAutoscaler']) {
+    for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod', 'HorizontalPodAutoscaler', 'Service']) {
       for (const obj of this.store.list(kind)) {
         const key = keyOf(obj);
         if (this.place(obj, key)) hosted.push(key);

@@ -11,6 +11,8 @@ import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import type { Change, Store } from '../store/store.ts';
 import type { ActorHost } from './actor-host.ts';
 import { canonical, syncDeployment, syncReplicaSet } from './controllers.ts';
+import { allocateNodePorts } from '../proxy/node-ports.ts';
+import { servicesToSync, syncService } from './service-binding.ts';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
@@ -50,6 +52,7 @@ export class ObjectService {
    * Returns what happened to each.
    */
   async apply(objects: KObject[]): Promise<{ obj: KObject; outcome: ApplyOutcome }[]> {
+    objects = allocateNodePorts(objects, this.store);
     const results: { obj: KObject; outcome: ApplyOutcome }[] = [];
     const put: KObject[] = [];
     const newNamespaces = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
@@ -198,6 +201,7 @@ export class ObjectService {
     const owner = obj.metadata.ownerReferences?.find((r) => r.controller);
     if (owner) this.poke(objectKey(owner.kind, obj.metadata.namespace, owner.name));
     if (type !== 'DELETED' && (obj.kind === 'ReplicaSet' || obj.kind === 'Deployment')) this.poke(key);
+    for (const k of servicesToSync(this, type, obj)) this.poke(k);
     if (type === 'DELETED' && obj.metadata.namespace) {
       const nsKey = objectKey('Namespace', '', obj.metadata.namespace);
       if (this.store.get(nsKey)?.metadata.deletionTimestamp) this.poke(nsKey);
@@ -206,7 +210,7 @@ export class ObjectService {
 
   ensureActor(obj: KObject, key = keyOf(obj)) {
     const started = this.host.ensure(obj, key);
-    if (started && (obj.kind === 'ReplicaSet' || obj.kind === 'Deployment')) this.poke(key);
+    if (started && (obj.kind === 'ReplicaSet' || obj.kind === 'Deployment' || obj.kind === 'Service')) this.poke(key);
     return started;
   }
 
@@ -230,6 +234,7 @@ export class ObjectService {
     try {
       if (kind === 'ReplicaSet') this.host.send(key, syncReplicaSet(this, o));
       else if (kind === 'Deployment') this.host.send(key, syncDeployment(this, o));
+      else if (kind === 'Service') this.host.send(key, syncService(this, o));
       else if (kind === 'Namespace') this.host.send(key, { type: 'SYNC', remaining: this.inNamespace(o.metadata.name).length, at: this.now() });
     } catch (e) {
       this.onError(e);

@@ -32,6 +32,8 @@ export interface PodRunnerDeps {
   podGone(key: ObjectKey): void;
   /** place an unbound pod (the scheduler) */
   schedule(key: ObjectKey): void;
+  /** Kubernetes' service variables for the pod's containers (the Services of its namespace now) */
+  serviceEnv?(pod: KObject): { name: string; value: string }[];
   log(msg: string): void;
 }
 
@@ -298,13 +300,20 @@ export class PodRunner {
       image: c.image,
       command: c.command,
       args: c.args,
-      env: (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ name: e.name, value: String(e.value) })),
+      env: this.env(obj, c),
       workingDir: c.workingDir,
       mounts,
       cpuMillis: limits.cpu !== undefined ? Number(toMilli(limits.cpu)) : undefined,
       memoryBytes: limits.memory !== undefined ? Number(toBytes(limits.memory)) : undefined,
       attempt,
     };
+  }
+
+  /** The container's own variables after the service variables, which they override (as the kubelet does). */
+  private env(obj: KObject, c: Container): { name: string; value: string }[] {
+    const own = (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ name: e.name, value: String(e.value) }));
+    const names = new Set(own.map((e) => e.name));
+    return [...(this.d.serviceEnv?.(obj) ?? []).filter((e) => !names.has(e.name)), ...own];
   }
 }
 

@@ -9,6 +9,7 @@
 import type { KObject, PodSpec } from '../objects/types.ts';
 import { kindInfo } from './kinds.ts';
 import { canonicalQuantity } from './quantity.ts';
+import { defaultServiceSpec } from './validate-service.ts';
 
 // Defaulting writes deep into objects already validated by validate.ts; `any` keeps that terse.
 // deno-lint-ignore no-explicit-any
@@ -131,6 +132,10 @@ export function applyDefaults<T extends KObject>(obj: T): T {
         if (absent(spec.progressDeadlineSeconds)) spec.progressDeadlineSeconds = 600;
         defaultTemplate(spec);
       }
+      break;
+    case 'Service':
+      if (!isObject(spec)) out.spec = {};
+      defaultServiceSpec(out.spec as Obj);
       break;
   }
   return out;

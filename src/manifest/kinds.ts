@@ -55,9 +55,10 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
   k('Deployment', 'apps/v1', 'deployments', ['deploy']),
   k('Event', 'v1', 'events', ['ev'], { appliable: false }),
   k('Node', 'v1', 'nodes', ['no'], { namespaced: false, appliable: false }),
+  k('Service', 'v1', 'services', ['svc'], { nameRule: 'dns1035' }),
+  // kept by each Service's actor
+  k('Endpoints', 'v1', 'endpoints', ['ep'], { appliable: false }),
   // Known, not served yet: refused by name with a clear message.
-  k('Service', 'v1', 'services', ['svc'], { served: false, nameRule: 'dns1035' }),
-  k('Endpoints', 'v1', 'endpoints', ['ep'], { served: false }),
   k('ConfigMap', 'v1', 'configmaps', ['cm'], { served: false }),
   k('Secret', 'v1', 'secrets', [], { served: false }),
   k('ResourceQuota', 'v1', 'resourcequotas', ['quota'], { served: false }),

@@ -205,7 +205,7 @@ export const POD_SPEC = obj({
   dnsConfig: unsupported(),
   readinessGates: unsupported(),
   runtimeClassName: unsupported(),
-  enableServiceLinks: unsupported(true),
+  enableServiceLinks: bool,
   preemptionPolicy: unsupported('PreemptLowerPriority'),
   overhead: unsupported(),
   topologySpreadConstraints: unsupported(),
@@ -270,12 +270,43 @@ export const HPA_SPEC = obj({
   behavior: obj({ scaleUp: HPA_RULES, scaleDown: HPA_RULES }),
 });
 
+export const SERVICE_SPEC = obj({
+  ports: arr(obj({
+    name: str,
+    protocol: str,
+    appProtocol: unsupported(),
+    port: int32,
+    targetPort: { type: 'intOrString' },
+    nodePort: int32,
+  })),
+  selector: map(str),
+  clusterIP: str,
+  clusterIPs: unsupported(),
+  type: str,
+  sessionAffinity: str,
+  sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: int32 }) }),
+  publishNotReadyAddresses: bool,
+  externalIPs: unsupported(),
+  loadBalancerIP: unsupported(),
+  loadBalancerSourceRanges: unsupported(),
+  loadBalancerClass: unsupported(),
+  allocateLoadBalancerNodePorts: unsupported(true),
+  externalName: unsupported(),
+  externalTrafficPolicy: unsupported('Cluster'),
+  internalTrafficPolicy: unsupported('Cluster'),
+  healthCheckNodePort: unsupported(),
+  ipFamilies: unsupported(),
+  ipFamilyPolicy: unsupported('SingleStack'),
+  trafficDistribution: unsupported(),
+});
+
 export const OBJECT_SCHEMAS: Record<string, Schema> = {
   HorizontalPodAutoscaler: top(HPA_SPEC),
   Pod: top(POD_SPEC),
   Namespace: top(obj({ finalizers: unsupported() })),
   ReplicaSet: top(REPLICA_SET_SPEC),
   Deployment: top(DEPLOYMENT_SPEC),
+  Service: top(SERVICE_SPEC),
 };
 
 // ---------------------------------------------------------------------------------------------

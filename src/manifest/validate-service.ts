@@ -55,7 +55,7 @@ export function validateServiceSpec(spec: unknown, path = 'spec'): Findings {
   }
 
   const ports = Array.isArray(s.ports) ? s.ports : [];
-  if (ports.length === 0 && !headless) e(required(`${path}.ports`));
+  if (ports.length === 0 && !headless && type !== 'ExternalName') e(required(`${path}.ports`));
   const names = new Set<string>();
   const pairs = new Set<string>();
   const nodePorts = new Set<number>();

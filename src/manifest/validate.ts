@@ -14,6 +14,7 @@ import { validateObjectMeta } from './validate-meta.ts';
 import { type Findings, validatePodSpec } from './validate-pod.ts';
 import { validateDeploymentSpec, validateReplicaSetSpec } from './validate-workloads.ts';
 import { validateHpaSpec } from './validate-hpa.ts';
+import { validateServiceSpec } from './validate-service.ts';
 
 export interface ValidationResult {
   errors: FieldError[];
@@ -93,6 +94,9 @@ export function checkDocument(obj: unknown, documentIndex?: number): DocumentChe
       break;
     case 'HorizontalPodAutoscaler':
       spec = validateHpaSpec(obj.spec, 'spec');
+      break;
+    case 'Service':
+      spec = validateServiceSpec(obj.spec, 'spec');
       break;
   }
   errors.push(...spec.errors);

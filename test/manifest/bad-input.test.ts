@@ -108,9 +108,9 @@ const cases: Case[] = [
   },
   {
     name: 'kind Kubernetes has but Starling does not serve',
-    input: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n',
+    input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n',
     code: 'UnknownKind',
-    includes: ['"Service"', 'does not support'],
+    includes: ['"ConfigMap"', 'does not support'],
   },
   {
     name: 'read-only kind',

@@ -17,7 +17,7 @@ const present = existsSync(dir);
 const files = present ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
 const read = (f: string) => readFileSync(dir + f, 'utf8');
 
-const APPLIABLE = new Set(['v1/Pod', 'v1/Namespace', 'apps/v1/ReplicaSet', 'apps/v1/Deployment', 'autoscaling/v2/HorizontalPodAutoscaler']);
+const APPLIABLE = new Set(['v1/Pod', 'v1/Namespace', 'apps/v1/ReplicaSet', 'apps/v1/Deployment', 'autoscaling/v2/HorizontalPodAutoscaler', 'v1/Service']);
 const INVALID_FIXTURE =
   'kubernetes__hack_testdata_invalid-deployment-unknown-and-duplicate-fields.yaml';
 
@@ -122,10 +122,28 @@ if (present) {
 
   test('a whole file with one unsupported document applies nothing', () => {
     const err = refusal(() =>
-      decodeManifests(read('website__content_en_examples_application_php-apache.yaml'))
+      decodeManifests(read('microservices-demo__release_kubernetes-manifests.yaml'))
     );
-    assert.ok(err.message.includes('document 2'), err.message);
-    assert.ok(err.message.includes('"Service"'), err.message);
+    assert.ok(err.message.includes('document 4'), err.message);
+    assert.ok(err.message.includes('"ServiceAccount"'), err.message);
+  });
+
+  test('Services of the real manifests: defaults, headless, NodePort, LoadBalancer', () => {
+    const services = (f: string) => parseDocuments(read(f)).filter((d) => (d as { kind?: string }).kind === 'Service').map((d) => decodeObject(d).object);
+    const [php] = services('website__content_en_examples_application_php-apache.yaml');
+    assert.equal(php.spec, {
+      ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }],
+      selector: { 'app.kubernetes.io/name': 'php-apache' },
+      type: 'ClusterIP',
+      sessionAffinity: 'None',
+    });
+    const guestbook = services('examples__web_guestbook_all-in-one_guestbook-all-in-one.yaml');
+    assert.equal(guestbook.map((s) => `${s.metadata.name} ${s.spec.type}`), ['redis-master ClusterIP', 'redis-replica ClusterIP', 'frontend NodePort']);
+    const [mysql] = services('website__content_en_examples_application_wordpress_mysql-deployment.yaml');
+    assert.is(mysql.spec.clusterIP, 'None', 'headless');
+    const boutique = services('microservices-demo__release_kubernetes-manifests.yaml');
+    assert.is(boutique.length, 12);
+    assert.is(boutique.find((s) => s.metadata.name === 'frontend-external')?.spec.type, 'LoadBalancer');
   });
 
   test('the deliberately invalid upstream fixture is refused', () => {

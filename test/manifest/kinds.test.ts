@@ -85,10 +85,13 @@ test('served, read-only and not-yet-served kinds', () => {
     'apps/v1/Deployment',
     'v1/Event',
     'v1/Node',
+    'v1/Service',
+    'v1/Endpoints',
     'autoscaling/v2/HorizontalPodAutoscaler',
   ]);
   const appliable = KINDS.filter((k) => k.appliable).map((k) => k.kind);
-  assert.equal(appliable, ['Pod', 'Namespace', 'ReplicaSet', 'Deployment', 'HorizontalPodAutoscaler']);
+  assert.equal(appliable, ['Pod', 'Namespace', 'ReplicaSet', 'Deployment', 'Service', 'HorizontalPodAutoscaler']);
+  throwsUnknownKind(() => requireAppliable(resolveKindName('ep')), '"Endpoints"', 'read-only');
   assert.is(resolveKindName('ns').namespaced, false);
   assert.is(resolveKindName('no').namespaced, false);
   assert.is(resolveKindName('po').namespaced, true);
@@ -96,7 +99,7 @@ test('served, read-only and not-yet-served kinds', () => {
   assert.is(resolveKindName('po').group, '');
   assert.is(requireServed(resolveKindName('ev')).kind, 'Event');
   throwsUnknownKind(() => requireAppliable(resolveKindName('node')), '"Node"', 'read-only');
-  for (const name of ['svc', 'ep', 'cm', 'secret', 'quota', 'limits']) {
+  for (const name of ['cm', 'secret', 'quota', 'limits']) {
     const info = resolveKindName(name);
     assert.is(info.served, false, name);
     throwsUnknownKind(
@@ -112,6 +115,8 @@ test('kindFor: manifests', () => {
   assert.is(kindFor('apps/v1', 'Deployment').plural, 'deployments');
   assert.is(kindFor('v1', 'Pod').singular, 'pod');
   assert.is(kindFor('autoscaling/v2', 'HorizontalPodAutoscaler').served, true);
+  assert.is(kindFor('v1', 'Service').served, true);
+  assert.is(kindFor('v1', 'Endpoints').appliable, false);
   throwsUnknownKind(
     () => kindFor('apps/v1', 'StatefulSet'),
     'no matches for kind "StatefulSet" in version "apps/v1"',

@@ -3,6 +3,7 @@
 
 import type { Container, KEvent, KObject, LabelSelector } from '../../objects/types.ts';
 import { formatAge, parseTime } from './age.ts';
+import { ENDPOINTS_HEADERS, endpointsRow } from './endpoints.ts';
 import { formatQuantity, parseQuantity } from './quantity.ts';
 import { POD_HEADERS, POD_WIDE_HEADERS, podRow } from './pods.ts';
 import { byteCompare, formatLabels, formatLabelSelector, selectorString } from './selector.ts';
@@ -246,6 +247,7 @@ const KIND_ALIASES: Record<string, string> = {
   node: 'Node', nodes: 'Node', no: 'Node',
   event: 'Event', events: 'Event', ev: 'Event',
   service: 'Service', services: 'Service', svc: 'Service',
+  endpoints: 'Endpoints', ep: 'Endpoints',
   hpa: 'HorizontalPodAutoscaler', horizontalpodautoscaler: 'HorizontalPodAutoscaler', horizontalpodautoscalers: 'HorizontalPodAutoscaler',
 };
 
@@ -293,6 +295,8 @@ function layoutFor(kind: string, opts: TableOptions): Layout {
         headers: wide ? SERVICE_WIDE_HEADERS : SERVICE_HEADERS,
         row: (o) => serviceRow(o, now, wide),
       };
+    case 'Endpoints':
+      return { headers: ENDPOINTS_HEADERS, row: (o) => endpointsRow(o, now) };
     case 'HorizontalPodAutoscaler':
       return { headers: HPA_HEADERS, row: (o) => hpaRow(o, now) };
     default:
