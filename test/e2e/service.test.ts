@@ -8,11 +8,11 @@
 // is bounded.
 
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ApiClient } from '../../src/api/client.ts';
 import { docker } from '../support/docker.ts';
+import { httpGet as get } from '../support/http.ts';
 import { withDockerNode } from '../support/e2e.ts';
 import { cliCommand, ROOT, until } from '../support/node-process.ts';
 import { ProcessCluster } from '../support/process-cluster.ts';
@@ -22,6 +22,9 @@ const e = withDockerNode(test, 'e2e-svc');
 
 // a Service port unlikely to be taken on this machine (the node port is allocated from it)
 const PORT = 20000 + Math.floor(Math.random() * 9000);
+
+/** GET / through the proxy at port on host (default the test node's 127.0.0.1). */
+const httpGet = (port: number, host = '127.0.0.1') => get(host, port);
 
 const manifest = (replicas: number) => `
 apiVersion: apps/v1
@@ -52,30 +55,6 @@ spec:
   selector: { app: web }
   ports: [{ name: http, port: ${PORT}, targetPort: http }]
 `;
-
-/** One HTTP/1.0 request on a fresh connection to host:port (loopback); the body, trimmed. Bounded: 5 s. */
-function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = createConnection({ host, port });
-    let data = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no answer from ${host}:${port} in 5 s`));
-    }, 5000);
-    s.on('connect', () => s.write('GET / HTTP/1.0\r\nHost: web\r\n\r\n'));
-    s.on('data', (d) => (data += d));
-    s.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    s.on('close', () => {
-      clearTimeout(timer);
-      const body = data.split('\r\n\r\n').slice(1).join('\r\n\r\n').trim();
-      if (!data.startsWith('HTTP/1.')) reject(new Error(`not an HTTP answer: ${JSON.stringify(data.slice(0, 100))}`));
-      else resolve(body);
-    });
-  });
-}
 
 /** `starling ARGS` as a process against the test node; bounded (60 s). */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -153,6 +132,30 @@ test('a deleted pod stops getting connections', async () => {
   assert.not.ok(seen.has(victim), `${victim} answered after it was deleted: ${[...seen]}`);
   assert.ok(seen.size >= 2, [...seen].join(','));
   await until('3 ready endpoints again', async () => (await endpointNames()).length === 3, 60_000);
+});
+
+test('a pod whose readiness probe fails gets no traffic, and gets it again once ready', async () => {
+  const [victim] = (await readyPods()).map((p: any) => p.metadata.name).sort();
+  const sh = (cmd: string) => e.c.request('exec', { pod: victim, command: ['sh', '-c', cmd] });
+  // the probe's GET / now answers 404
+  await sh('mv /www/index.html /www/gone.html');
+  const notReadyAt = await until('the victim not Ready', async () => {
+    const p = await e.c.request('get', { kind: 'pod', name: victim });
+    const c = p.status?.conditions?.find((x: any) => x.type === 'Ready');
+    return c?.status === 'False' && Date.parse(c.lastTransitionTime);
+  }, 20_000);
+  await until('the victim out of the ready endpoints', async () => !(await endpointNames()).includes(victim), 10_000);
+  const outMs = Date.now() - notReadyAt;
+  assert.ok(outMs < 1000 + 1000, `out of the endpoints ${outMs} ms after it turned NotReady (probe period 1 s)`);
+  const seen = new Set<string>();
+  for (let i = 0; i < 12; i++) seen.add(await until('an answer', () => httpGet(nodePort), 10_000));
+  assert.not.ok(seen.has(victim), `${victim} answered while not ready: ${[...seen]}`);
+  assert.is(seen.size, 2, [...seen].join(','));
+  await sh('mv /www/gone.html /www/index.html');
+  await until('the victim back in the endpoints', async () => (await endpointNames()).includes(victim), 20_000);
+  const back = new Set<string>();
+  for (let i = 0; i < 6; i++) back.add(await until('an answer', () => httpGet(nodePort), 10_000));
+  assert.ok(back.has(victim), `${victim} gets traffic again: ${[...back]}`);
 });
 
 test('a container reaches the Service through its service variables', async () => {
