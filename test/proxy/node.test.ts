@@ -132,6 +132,9 @@ spec:
   let out = '';
   for await (const chunk of node.opts.runtime.logs(id, {})) out += new TextDecoder().decode(chunk);
   assert.ok(out.includes(`127.0.0.1:${port} ${port} tcp://127.0.0.1:${port}`), out);
+  // its simulated `sleep 3600` would keep this process alive after the node stops
+  node.objects.delete('Pod/default/client');
+  await waitFor('client gone', () => !get('Pod', 'client'));
 });
 
 test('a Service port in use is a Warning event (PortInUse), not a crash', async () => {
