@@ -85,6 +85,8 @@ export interface PodContext {
   unschedulable?: string;
   /** when to try placing an unschedulable pod again (ms) */
   placeRetryAt?: number;
+  /** a configMap/secret volume could not be set up (FailedMount): try again at this time (ms) */
+  mountRetryAt?: number;
   /** the earliest back-off deadline; the host wakes the actor with TICK then */
   wakeAt?: number;
   /** what the last event asks the host to do */
@@ -102,6 +104,13 @@ export interface ObservedContainer {
 
 /** How long an unschedulable pod waits before it is placed again (also retried on cluster changes). */
 export const PLACE_RETRY_MS = 5_000;
+/**
+ * How long a container waits before it is created again after a CreateContainerConfigError, and
+ * a pod before its volumes are set up again after a FailedMount (also retried at once when a
+ * ConfigMap or Secret of its namespace changes: CONFIG_CHANGED).
+ */
+export const CONFIG_RETRY_MS = 5_000;
+const CONFIG_ERROR = 'CreateContainerConfigError';
 
 export type PodEvent =
   | { type: 'PLACE'; at: number }
@@ -114,6 +123,12 @@ export type PodEvent =
   | { type: 'IMAGE_FAILED'; container: string; message: string; at: number }
   | { type: 'CONTAINER_STARTED'; container: string; id: string; at: number }
   | { type: 'CONTAINER_FAILED'; container: string; message: string; at: number }
+  /** the container's environment names a missing ConfigMap/Secret or key */
+  | { type: 'CONTAINER_CONFIG_ERROR'; container: string; message: string; at: number }
+  /** a configMap/secret volume names a missing ConfigMap/Secret or key (the sandbox was not made) */
+  | { type: 'VOLUME_FAILED'; message: string; at: number }
+  /** a ConfigMap or Secret of the pod's namespace changed: what waits for one tries again now */
+  | { type: 'CONFIG_CHANGED'; at: number }
   | { type: 'CONTAINER_EXITED'; container: string; id: string; exitCode: number; oomKilled?: boolean; at: number }
   | { type: 'PROBE_RESULT'; container: string; id: string; kind: ProbeKind; ok: boolean; message?: string; at: number }
   | { type: 'TICK'; at: number }
@@ -187,6 +202,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       break;
     case 'SANDBOX_READY':
       ctx.sandbox = 'ready';
+      ctx.mountRetryAt = undefined;
       ctx.sandboxId = ev.id;
       ctx.ports = ev.ports;
       ctx.startTime ??= ev.at;
@@ -247,6 +263,29 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       terminated(ctx, c, { exitCode: 128, reason: 'StartError', message: ev.message, finishedAt: ev.at }, true);
       break;
     }
+    case 'CONTAINER_CONFIG_ERROR': {
+      const c = find(ev.container);
+      if (!c || c.activity !== 'starting') break;
+      // a restart keeps its last termination (state waiting, lastState terminated)
+      c.activity = c.exit ? 'exited' : 'waiting';
+      c.reason = CONFIG_ERROR;
+      c.message = ev.message;
+      c.retryAt = ev.at + CONFIG_RETRY_MS;
+      note('Warning', 'Failed', `Error: ${ev.message}`);
+      break;
+    }
+    case 'VOLUME_FAILED':
+      if (ctx.sandbox !== 'creating') break;
+      ctx.sandbox = 'none';
+      ctx.mountRetryAt = ev.at + CONFIG_RETRY_MS;
+      note('Warning', 'FailedMount', ev.message);
+      break;
+    case 'CONFIG_CHANGED':
+      for (const c of ctx.containers) {
+        if (c.reason === CONFIG_ERROR && c.retryAt !== undefined && c.activity !== 'starting') c.retryAt = ev.at;
+      }
+      if (ctx.mountRetryAt !== undefined) ctx.mountRetryAt = ev.at;
+      break;
     case 'CONTAINER_EXITED': {
       const c = find(ev.container);
       if (!c || c.id !== ev.id || c.activity !== 'running') break;
@@ -357,6 +396,7 @@ function resumed(ctx: PodContext, ev: Extract<PodEvent, { type: 'RESUMED' }>) {
 function plan(ctx: PodContext, now: number): PodContext {
   if (!ctx.node || ctx.terminating) return ctx;
   if (ctx.sandbox === 'none') {
+    if (ctx.mountRetryAt !== undefined && ctx.mountRetryAt > now) return ctx;
     const first = ctx.containers[0];
     if (first.retryAt === undefined || first.retryAt <= now || first.started) {
       ctx.sandbox = 'creating';
@@ -387,6 +427,7 @@ function maybeBegin(ctx: PodContext, c: ContainerRun, now: number) {
   if (c.activity === 'exited') {
     if (c.retryAt === undefined) return; // not restarting
     if (c.retryAt > now) {
+      if (c.reason === CONFIG_ERROR) return; // waits for its ConfigMap/Secret, not a back-off
       c.reason = c.reason === 'RunContainerError' ? c.reason : 'CrashLoopBackOff';
       c.message = `back-off ${Math.round((c.retryAt - (c.exit?.finishedAt ?? now)) / 1000)}s restarting failed container=${c.name}`;
       return;
@@ -405,7 +446,7 @@ function maybeBegin(ctx: PodContext, c: ContainerRun, now: number) {
   }
   const replaces = c.activity === 'exited' ? c.id : undefined;
   c.activity = 'starting';
-  if (!c.started) c.reason = 'ContainerCreating';
+  if (!c.started && c.reason !== CONFIG_ERROR) c.reason = 'ContainerCreating';
   ctx.commands.push({ type: 'startContainer', container: c.name, attempt: c.started ? c.restartCount + 1 : 0, replaces });
 }
 
@@ -417,7 +458,7 @@ function finish(ctx: PodContext, now: number): PodContext {
     for (const kind of dueProbes(c.probeStates, now)) ctx.commands.push({ type: 'probe', container: c.name, kind, id: c.id! });
   }
   const probeDeadlines = ctx.containers.flatMap((c) => Object.values(c.probeStates ?? {}).map((p) => p?.nextAt));
-  const deadlines = [ctx.placeRetryAt, ...probeDeadlines, ...ctx.containers.flatMap((c) => [c.retryAt, c.reasonSwitchAt])]
+  const deadlines = [ctx.placeRetryAt, ctx.mountRetryAt, ...probeDeadlines, ...ctx.containers.flatMap((c) => [c.retryAt, c.reasonSwitchAt])]
     .filter((t): t is number => t !== undefined && t > now);
   ctx.wakeAt = ctx.terminating || deadlines.length === 0 ? undefined : Math.min(...deadlines);
   return ctx;

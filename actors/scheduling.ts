@@ -62,8 +62,10 @@ export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
   const tie = (n: NodeCandidate) => hash32(`${n.name}\u0000${pod.tieBreak ?? ''}`);
   // load differences below 1 % count as equal, so the tie-break spreads similar nodes
   const bucket = (n: NodeCandidate) => Math.round(load(n) * 100);
-  fits.sort((a, b) => a.sameOwner - b.sameOwner || bucket(a) - bucket(b) || tie(a) - tie(b) || a.name.localeCompare(b.name));
-  if (fits.length) return { ranked: fits.map((n) => n.name) };
+  // each node's keys once, not once per comparison
+  const keyed = fits.map((n) => ({ n, b: bucket(n), t: tie(n) }));
+  keyed.sort((a, b) => a.n.sameOwner - b.n.sameOwner || a.b - b.b || a.t - b.t || a.n.name.localeCompare(b.n.name));
+  if (keyed.length) return { ranked: keyed.map((k) => k.n.name) };
   return { ranked: [], message: unschedulableMessage(nodes.length, counts) };
 }
 

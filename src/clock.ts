@@ -60,4 +60,15 @@ export class SimulatedClock implements Clock {
   }
 }
 
-export const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const isoCache = new Map<number, string>();
+export const isoTime = (ms: number) => {
+  // second precision, so one string per second: formatted once (status writes format many times)
+  const s = Math.floor(ms / 1000);
+  let v = isoCache.get(s);
+  if (v === undefined) {
+    v = new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (isoCache.size >= 4096) isoCache.clear();
+    isoCache.set(s, v);
+  }
+  return v;
+};

@@ -42,6 +42,9 @@ export interface GossipConfig {
 export interface ReplicationConfig {
   /** how often a node compares its store with a random member's (anti-entropy), ms. Default 2000 */
   antiEntropyIntervalMs: number;
+  /** local commits are pushed to the members in batches, at most this long after the first, ms;
+   * a record committed several times in one batch is sent once (its newest version). Default 10 */
+  pushBatchMs: number;
   /** tombstones of deleted objects are kept this long before they are purged, ms. Default 24 h */
   tombstoneTtlMs: number;
 }
@@ -100,7 +103,7 @@ export const defaultGossip: GossipConfig = {
 
 export const defaultConfig: NodeConfig = {
   gossip: defaultGossip,
-  replication: { antiEntropyIntervalMs: 2_000, tombstoneTtlMs: 86_400_000 },
+  replication: { antiEntropyIntervalMs: 2_000, pushBatchMs: 10, tombstoneTtlMs: 86_400_000 },
   joinTokenTtlMs: 86_400_000,
   joinTimeoutMs: 5_000,
   leftEvictionMs: 60_000,

@@ -15,7 +15,11 @@ export type ErrorCode =
   | 'RuntimeUnavailable' // the container runtime, a node or a peer cannot be reached
   | 'RuntimeError' // the container runtime failed an operation
   | 'ConfigError' // an invalid configuration value
-  | 'Internal';
+  | 'QuotaExceeded' // a ResourceQuota of the namespace refuses the object (exceeded, or requests not specified)
+  | 'Forbidden' // an admission rule refuses the object (LimitRange, a namespace being deleted)
+  | 'Internal'
+  | 'CreateContainerConfigError' // a container's env names a missing ConfigMap/Secret or key
+  | 'FailedMount'; // a configMap/secret volume names a missing ConfigMap/Secret or key
 
 export interface FieldError {
   /** JSON path of the field, Kubernetes style: `spec.template.spec.containers[0].name` */

@@ -325,6 +325,10 @@ export class Handlers {
         if (obj.kind === 'ReplicaSet') related.pods = children;
         else related.replicaSets = children;
       }
+      if (obj.kind === 'Namespace') {
+        related.resourceQuotas = this.node.store.list('ResourceQuota', obj.metadata.name);
+        related.limitRanges = this.node.store.list('LimitRange', obj.metadata.name);
+      }
       return { object: obj, events: this.node.store.events(keyOf(obj)), related };
     });
   }

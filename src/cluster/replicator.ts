@@ -1,7 +1,12 @@
-// Replication of the store to every member: eager push of each local commit to all alive
-// members, and anti-entropy — every antiEntropyIntervalMs, and when a member joins or comes
+// Replication of the store to every member: push of local commits to all alive members, and
+// anti-entropy — every antiEntropyIntervalMs, and when a member joins or comes
 // back — comparing bucket digests with one member and exchanging only what differs. Merging is
 // per part with hybrid-logical-clock versions (see store/store.ts), so order does not matter.
+//
+// Pushes are batched: the commits of one pushBatchMs window (default 10 ms) go out as one
+// message per chunk, encoded once for every member, and a record committed several times in the
+// window (a pod going ContainerCreating → Running, its actor record with it) is sent once, at
+// its newest version — the older ones would lose every merge anyway.
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
@@ -22,8 +27,12 @@ export interface ReplicatorDeps {
   log(msg: string): void;
 }
 
+/** The outbox key of a record: a newer record of the same key replaces the queued one. */
+const outboxKey = (r: Rec) => `${r.k}${r.key}`;
+
 export class Replicator {
-  private outbox: Rec[] = [];
+  /** local commits not pushed yet, the newest record per key, in first-commit order */
+  private outbox = new Map<string, Rec>();
   private flushTimer?: TimerHandle;
   private aeTimer?: TimerHandle;
   private stopped = false;
@@ -35,8 +44,8 @@ export class Replicator {
 
   start() {
     this.unsubscribe = this.d.store.onReplicate((recs) => {
-      this.outbox.push(...recs);
-      this.flushTimer ??= this.d.clock.setTimeout(() => this.flush(), 0);
+      for (const r of recs) this.outbox.set(outboxKey(r), r);
+      this.flushTimer ??= this.d.clock.setTimeout(() => this.flush(), this.d.config.pushBatchMs ?? 0);
     });
     this.d.transport.onMessage((from, msg, reply) => this.receive(from, msg, reply));
     this.scheduleAntiEntropy();
@@ -51,12 +60,18 @@ export class Replicator {
 
   /** Sends what was committed locally since the last flush to every alive member. */
   flush() {
+    if (this.flushTimer) this.d.clock.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.outbox.length === 0) return;
-    const recs = this.outbox;
-    this.outbox = [];
-    for (const peer of this.d.peers()) {
-      for (let i = 0; i < recs.length; i += CHUNK) this.d.transport.send(peer, { t: 'rep', recs: recs.slice(i, i + CHUNK) });
+    if (this.outbox.size === 0) return;
+    const recs = [...this.outbox.values()];
+    this.outbox.clear();
+    const peers = this.d.peers();
+    if (peers.length) {
+      for (let i = 0; i < recs.length; i += CHUNK) {
+        const msg = { t: 'rep', recs: recs.slice(i, i + CHUNK) };
+        if (this.d.transport.sendMany) this.d.transport.sendMany(peers, msg);
+        else for (const peer of peers) this.d.transport.send(peer, msg);
+      }
     }
     this.stats.pushed += recs.length;
   }

@@ -20,6 +20,10 @@ export class SharedTransport implements Transport {
   send(to: string, msg: PeerMessage) {
     this.inner.send(to, msg);
   }
+  sendMany(to: readonly string[], msg: PeerMessage) {
+    if (this.inner.sendMany) this.inner.sendMany(to, msg);
+    else for (const peer of to) this.inner.send(peer, msg);
+  }
   request(to: string, msg: PeerMessage, timeoutMs: number) {
     return this.inner.request(to, msg, timeoutMs);
   }

@@ -150,6 +150,25 @@ export class WsTransport implements Transport {
     if (!frame || !link || !this.write(link, frame)) this.counters.dropped++;
   }
 
+  /** One message to several members, encoded once (a replication push goes to every member). */
+  sendMany(to: readonly string[], msg: PeerMessage): void {
+    if (this.closed || to.length === 0) return;
+    let frame: Uint8Array | undefined | null = null;
+    for (const peer of to) {
+      if (peer === this.self) {
+        this.deliverLocal(msg);
+        continue;
+      }
+      if (this.blocked.has(peer)) {
+        this.counters.dropped++;
+        continue;
+      }
+      if (frame === null) frame = this.encode({ msg }, peer);
+      const link = frame && this.linkTo(peer);
+      if (!frame || !link || !this.write(link, frame)) this.counters.dropped++;
+    }
+  }
+
   request(to: string, msg: PeerMessage, timeoutMs: number): Promise<PeerMessage> {
     return new Promise<PeerMessage>((resolve, reject) => {
       if (this.closed) return reject(unavailable(`the transport of ${this.self} is closed`, to));

@@ -19,6 +19,8 @@ export interface Transport {
   readonly self: string;
   /** Best effort: may be dropped; never throws. */
   send(to: string, msg: PeerMessage): void;
+  /** Optional: `send` to several members with the message encoded once. */
+  sendMany?(to: readonly string[], msg: PeerMessage): void;
   /** Request and reply; rejects with a StarlingError coded RuntimeUnavailable on timeout or when the peer is unreachable. */
   request(to: string, msg: PeerMessage, timeoutMs: number): Promise<PeerMessage>;
   /** One handler receives every message; `reply` is set when the sender used request(). */

@@ -35,11 +35,17 @@ interface Hosted {
   timer?: TimerHandle;
   wakeAt?: number;
   lastEvent: string;
+  /** the record the actor was restored from, until its first persist */
+  restoredFrom?: ActorRecord;
 }
 
 export class ActorHost {
   private hosted = new Map<ObjectKey, Hosted>();
   private bindings = new Map<string, KindBinding>();
+  /** per kind, its machine with `execute` provided: made once (provide() builds a whole machine) */
+  private machines = new Map<string, AnyStateMachine>();
+  /** each running actor's object key, for the provided `execute` */
+  private keyOfActor = new WeakMap<object, ObjectKey>();
 
   constructor(
     private store: Store,
@@ -51,6 +57,14 @@ export class ActorHost {
 
   bind(binding: KindBinding) {
     this.bindings.set(binding.kind, binding);
+    this.machines.set(binding.kind, binding.machine.provide({
+      actions: {
+        execute: ({ context, self }: { context: any; self: object }) => {
+          const key = this.keyOfActor.get(self);
+          if (key !== undefined) this.safely(key, () => binding.execute(key, context));
+        },
+      },
+    } as any));
   }
 
   has(key: ObjectKey) {
@@ -72,9 +86,7 @@ export class ActorHost {
     const binding = this.bindings.get(obj.kind);
     if (!binding) return false;
     const record = this.store.actor(key);
-    const machine = binding.machine.provide({
-      actions: { execute: ({ context }: { context: any }) => this.safely(key, () => binding.execute(key, context)) },
-    } as any);
+    const machine = this.machines.get(obj.kind)!;
     const restored = record && record.schema === binding.schema && record.snapshot;
     const actor = restored
       ? createActor(machine, { snapshot: record.snapshot as any })
@@ -87,8 +99,10 @@ export class ActorHost {
       lastJson: '',
       transitions: restored ? [...record.transitions] : [],
       lastEvent: restored ? 'xstate.restore' : 'xstate.init',
+      restoredFrom: restored ? record : undefined,
     };
     this.hosted.set(key, h);
+    this.keyOfActor.set(actor, key);
     actor.subscribe({
       next: (snap: any) => this.persist(key, h, snap),
       error: (e: unknown) => this.onError(key, e),
@@ -122,6 +136,8 @@ export class ActorHost {
   }
 
   private persist(key: ObjectKey, h: Hosted, snap: any) {
+    const restoredFrom = h.restoredFrom;
+    h.restoredFrom = undefined;
     const obj = this.store.get(key);
     if (!obj) return;
     const state = statePath(snap.value);
@@ -140,6 +156,13 @@ export class ActorHost {
     this.rearm(key, h, ctx?.wakeAt);
     if (json === h.lastJson) return;
     h.lastJson = json;
+    // a restart restores every actor: its record is rewritten only when something changed (its
+    // state, its object's status, or the node hosting it), not once per actor per restart
+    if (restoredFrom && restoredFrom.node === this.nodeName && restoredFrom.state === state &&
+      (status === undefined || JSON.stringify(status) === JSON.stringify(obj.status))) {
+      this.safely(key, () => h.binding.afterCommit?.(key, ctx, state));
+      return;
+    }
     const record: ActorRecord = {
       key,
       node: this.nodeName,

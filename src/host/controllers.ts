@@ -33,7 +33,10 @@ const controllerOf = (o: KObject) => o.metadata.ownerReferences?.find((r) => r.c
 
 /** Objects of `kind` in the owner's namespace whose controller is the owner. */
 export function owned(objects: ObjectService, owner: KObject, kind: string): KObject[] {
-  return objects.list(kind, owner.metadata.namespace).filter((o) => controllerOf(o)?.uid === owner.metadata.uid);
+  const uid = owner.metadata.uid;
+  if (!uid) return [];
+  const ns = owner.metadata.namespace;
+  return objects.ownedBy(uid, kind).filter((o) => controllerOf(o)?.uid === uid && (ns === undefined || (o.metadata.namespace ?? '') === ns));
 }
 
 const ownerRef = (o: KObject) => ({
@@ -61,6 +64,9 @@ function podSummary(p: KObject): PodSummary {
 }
 
 export function replicaSetBinding(objects: ObjectService): KindBinding {
+  // pods asked for and not yet stored (admission takes a round trip): not asked for twice, as
+  // Kubernetes' controller keeps "expectations"
+  const inFlight = new Map<ObjectKey, number>();
   return {
     kind: 'ReplicaSet',
     machine: replicaSetMachine,
@@ -72,8 +78,10 @@ export function replicaSetBinding(objects: ObjectService): KindBinding {
       if (!rs || rs.metadata.deletionTimestamp) return;
       for (const cmd of ctx.commands as ReplicaSetCommand[]) {
         if (cmd.type === 'createPods') {
+          const count = cmd.count - (inFlight.get(key) ?? 0);
+          if (count <= 0) continue;
           const spec = rs.spec as ReplicaSetSpec;
-          const pods = Array.from({ length: cmd.count }, () => ({
+          const pods = Array.from({ length: count }, () => ({
             apiVersion: 'v1',
             kind: 'Pod',
             metadata: {
@@ -85,9 +93,20 @@ export function replicaSetBinding(objects: ObjectService): KindBinding {
             },
             spec: structuredClone(spec.template.spec),
           }));
-          objects.createOwned(rs, pods);
-        } else {
+          inFlight.set(key, (inFlight.get(key) ?? 0) + count);
+          objects.createPods(rs, pods, (refused) => {
+            const left = (inFlight.get(key) ?? count) - count;
+            if (left > 0) inFlight.set(key, left);
+            else inFlight.delete(key);
+            if (!refused) return;
+            // as Kubernetes' ReplicaSet controller: an event, then a retry with back-off
+            objects.event(rs, 'Warning', 'FailedCreate', `Error creating: ${refused.message}`, 'replicaset-controller');
+            objects.send(key, { type: 'CREATE_FAILED', at: objects.now() });
+          });
+        } else if (cmd.type === 'deletePods') {
           for (const name of cmd.names) objects.delete(objectKey('Pod', rs.metadata.namespace, name));
+        } else {
+          objects.poke(key);
         }
       }
     },
@@ -188,10 +207,9 @@ export function syncDeployment(objects: ObjectService, d: KObject) {
   // the ReplicaSets' pods as the store has them (one pass): active ones bound the surge (fresher
   // than a ReplicaSet's status), and Recreate waits for every one, terminating ones included
   const counts = new Map<string, { active: number; pods: number }>();
-  const uids = new Set(sets.map((rs) => rs.metadata.uid));
-  for (const p of objects.list('Pod', d.metadata.namespace)) {
-    const uid = controllerOf(p)?.uid;
-    if (!uid || !uids.has(uid) || FINISHED.has((p.status as PodStatus | undefined)?.phase ?? '')) continue;
+  for (const p of sets.flatMap((rs) => owned(objects, rs, 'Pod'))) {
+    const uid = controllerOf(p)!.uid;
+    if (FINISHED.has((p.status as PodStatus | undefined)?.phase ?? '')) continue;
     const c = counts.get(uid) ?? { active: 0, pods: 0 };
     c.pods++;
     if (!p.metadata.deletionTimestamp) c.active++;
@@ -238,9 +256,10 @@ export function namespaceBinding(objects: ObjectService): KindBinding {
       for (const cmd of ctx.commands) {
         if (cmd.type === 'deleteContents') {
           for (const o of objects.inNamespace(ns.metadata.name)) objects.delete(keyOf(o));
-        } else {
+        } else if (cmd.type === 'finalize') {
           objects.finalize(key);
         }
+        // admitted / refused: decisions its host reads as the answer to an admission (admission.ts)
       }
     },
   };

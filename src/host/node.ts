@@ -32,6 +32,7 @@ import { PodRunner } from './pod-runner.ts';
 import { autoscalerBinding } from './autoscaler-binding.ts';
 import { Metrics } from './metrics.ts';
 import { Scheduler } from './scheduler.ts';
+import { Admission } from './admission.ts';
 import { NodeServices } from '../proxy/node-services.ts';
 import { serviceBinding } from './service-binding.ts';
 
@@ -80,6 +81,8 @@ export class StarlingNode {
   membership!: MembershipLike;
   replicator!: Replicator;
   scheduler!: Scheduler;
+  /** LimitRanges and ResourceQuotas: what may be created (admission.ts) */
+  admission!: Admission;
   metrics!: Metrics;
   private seeds: { name: string; addr: string }[] = [];
   private unsubscribes: (() => void)[] = [];
@@ -97,6 +100,7 @@ export class StarlingNode {
     this.host = new ActorHost(this.store, this.clock, opts.name, opts.config.transitionsPerActor, onError);
     this.objects = new ObjectService(this.store, this.host, this.clock, (e) => this.log(`store: ${(e as Error)?.stack ?? e}`));
     this.objects.hostOf = (o) => this.hostOf(o);
+    this.objects.event = (obj, type, reason, message, component) => this.event(obj, type, reason, message, component);
     this.meta = {
       addr: `${opts.host}:${opts.port}`,
       cpuMillis: opts.cpuMillis ?? cpus().length * 1000,
@@ -160,8 +164,10 @@ export class StarlingNode {
   /** Members that may host actors and take pods: alive or suspect. */
   memberNames(): string[] {
     if (!this.membership) return [this.name];
-    return this.membership.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
+    // asked on every object change (placement) and every push: kept until membership changes
+    return this.memberCache ??= this.membership.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
   }
+  private memberCache?: string[];
 
   hostOf(o: KObject): string | undefined {
     const ref = o.metadata.ownerReferences?.find((r) => r.controller);
@@ -204,6 +210,17 @@ export class StarlingNode {
       now: () => this.clock.now(),
       log: this.log,
     });
+    this.admission = new Admission({
+      self: this.name,
+      store: this.store,
+      host: this.host,
+      transport: this.transport,
+      hostOf: (o) => this.hostOf(o),
+      clock: this.clock,
+      timeoutMs: this.opts.config.bindTimeoutMs,
+      log: this.log,
+    });
+    this.objects.admission = this.admission;
     this.metrics = new Metrics({
       self: this.name,
       runtime: this.opts.runtime,
@@ -348,11 +365,14 @@ export class StarlingNode {
       if (obj.kind === 'Pod') this.replaceUnschedulable();
       return;
     }
+    // no actor: pods of this node that use it get its new content (docs/config.md)
+    if (obj.kind === 'ConfigMap' || obj.kind === 'Secret') this.pods.configChanged(obj);
     if (!ACTOR_KINDS.has(obj.kind)) return;
     this.place(obj, key);
   }
 
   private memberChanged(m: Member, prev: string | undefined) {
+    this.memberCache = undefined;
     if (m.state !== prev) this.log(`member ${m.name}: ${prev ?? 'new'} → ${m.state}`);
     if (m.name !== this.name && m.state !== prev) {
       // the members to rejoin through after a restart, without a token

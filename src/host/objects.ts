@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { isoTime } from '../clock.ts';
-import { StarlingError, ValidationError } from '../errors.ts';
+import { asStarlingError, StarlingError, ValidationError } from '../errors.ts';
 import type { KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import type { Change, Store } from '../store/store.ts';
@@ -13,10 +13,16 @@ import type { ActorHost } from './actor-host.ts';
 import { canonical, syncDeployment, syncReplicaSet } from './controllers.ts';
 import { allocateNodePorts } from '../proxy/node-ports.ts';
 import { servicesToSync, syncService } from './service-binding.ts';
+import type { Admission, Admitted } from './admission.ts';
+import { LIMIT_RANGER_ANNOTATION } from './limit-ranger.ts';
+import { configContent, refuseConfigUpdate, replaceConfigContent } from './config-objects.ts';
+import { CONFIG_KINDS } from '../manifest/validate-config.ts';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node']);
+/** A controller whose object a counting quota refused tries again after this long, ms. */
+const OWNED_RETRY_MS = 5_000;
 
 export class ObjectService {
   private pokes = new Set<ObjectKey>();
@@ -24,6 +30,14 @@ export class ObjectService {
 
   /** Set by the node: where an object's actor runs (undefined: nowhere, e.g. its node is gone). */
   hostOf: (obj: KObject) => string | undefined = () => undefined;
+  /** Set by the node once its transport is up: LimitRanges and ResourceQuotas (admission.ts). */
+  admission?: Admission;
+  /** Set by the node: records a Kubernetes Event about an object. */
+  event: (obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string) => void = () => {};
+  /** owners whose refused creations wait for a retry (see createOwned) */
+  private retrying = new Set<ObjectKey>();
+  /** generation of each ResourceQuota and LimitRange last seen (a status write is no change) */
+  private policyGenerations = new Map<ObjectKey, number>();
 
   constructor(
     private store: Store,
@@ -42,6 +56,10 @@ export class ObjectService {
   }
   list(kind: string, namespace?: string) {
     return this.store.list(kind, namespace);
+  }
+  /** Objects whose ownerReferences name this uid (the store's index: no scan). */
+  ownedBy(uid: string, kind?: string) {
+    return this.store.ownedBy(uid, kind);
   }
   inNamespace(ns: string): KObject[] {
     return this.store.kinds().filter((k) => !CLUSTER_SCOPED.has(k)).flatMap((k) => this.store.list(k, ns));
@@ -66,6 +84,7 @@ export class ObjectService {
         }
       }
     });
+    objects = objects.map((o) => this.keepAdmitted(o));
     for (const o of objects) {
       const key = keyOf(o);
       const existing = this.store.get(key);
@@ -82,7 +101,12 @@ export class ObjectService {
       const spec = o.kind === 'Pod' && existing.spec?.nodeName && !o.spec?.nodeName
         ? { ...o.spec, nodeName: existing.spec.nodeName }
         : o.spec;
-      const sameSpec = canonical(existing.spec ?? null) === canonical(spec ?? null);
+      // ConfigMaps and Secrets hold their content at the top level (data, type, ...), not in spec
+      const config = CONFIG_KINDS.has(o.kind);
+      if (config) refuseConfigUpdate(existing, o);
+      const sameSpec = config
+        ? canonical(configContent(existing)) === canonical(configContent(o))
+        : canonical(existing.spec ?? null) === canonical(spec ?? null);
       const sameMeta = canonical(existing.metadata.labels ?? {}) === canonical(o.metadata.labels ?? {}) &&
         canonical(existing.metadata.annotations ?? {}) === canonical(o.metadata.annotations ?? {});
       if (sameSpec && sameMeta) {
@@ -105,11 +129,54 @@ export class ObjectService {
         },
         spec,
       };
+      if (config) replaceConfigContent(updated, o);
       put.push(updated);
       results.push({ obj: updated, outcome: 'configured' });
     }
+    if (this.admission) await this.admit(put, results);
     await this.store.commit({ put });
     return results;
+  }
+
+  /** A pod applied again as it was: what admission added (LimitRange defaults, their note) stays. */
+  private keepAdmitted(o: KObject): KObject {
+    if (o.kind !== 'Pod' || !this.admission) return o;
+    const existing = this.store.get(keyOf(o));
+    if (!existing) return o;
+    let out = o;
+    const note = existing.metadata.annotations?.[LIMIT_RANGER_ANNOTATION];
+    if (note !== undefined && o.metadata.annotations?.[LIMIT_RANGER_ANNOTATION] === undefined) {
+      out = { ...out, metadata: { ...out.metadata, annotations: { ...out.metadata.annotations, [LIMIT_RANGER_ANNOTATION]: note } } };
+    }
+    const nodeName = existing.spec?.nodeName;
+    const same = (spec: unknown) => canonical({ ...(spec as object), ...(nodeName ? { nodeName } : {}) }) === canonical(existing.spec ?? null);
+    if (same(o.spec)) return out;
+    const limited = this.admission.limit(o);
+    return limited.ok && same(limited.pod.spec) ? { ...out, spec: limited.pod.spec } : out;
+  }
+
+  /**
+   * Admission of an apply (all or nothing): counting quotas of what it creates or grows, then
+   * each new pod through LimitRange and quota. Admitted pods replace their manifests in `put`
+   * and `results`; on any refusal the shares already granted are given back and it throws.
+   */
+  private async admit(put: KObject[], results: { obj: KObject; outcome: ApplyOutcome }[]) {
+    const admission = this.admission!;
+    admission.checkCounts(put.map((obj) => ({ obj, existing: this.store.get(keyOf(obj)) })));
+    const fresh = put.filter((o) => o.kind === 'Pod' && !this.store.get(keyOf(o)));
+    if (fresh.length === 0) return;
+    const admitted = await admission.admitPods(fresh);
+    const refused = admitted.find((a): a is Extract<Admitted, { ok: false }> => !a.ok);
+    if (refused) {
+      for (const a of admitted) if (a.ok) admission.release(a.pod.metadata.namespace ?? 'default', [keyOf(a.pod)]);
+      throw refused.error;
+    }
+    admitted.forEach((a, i) => {
+      if (!a.ok) return;
+      put[put.indexOf(fresh[i])] = a.pod;
+      const r = results.find((x) => x.obj === fresh[i]);
+      if (r) r.obj = a.pod;
+    });
   }
 
   /**
@@ -123,6 +190,7 @@ export class ObjectService {
     for (const o of objects) {
       const existing = this.store.get(keyOf(o));
       if (!existing) {
+        if (o.kind !== 'Pod' && this.refusedByQuota(owner, o)) continue;
         put.push(this.stamp(o));
         continue;
       }
@@ -136,6 +204,65 @@ export class ObjectService {
       }
     }
     if (put.length) this.store.commit({ put }).catch(this.onError);
+  }
+
+  /**
+   * Pods made by a ReplicaSet. Where the namespace has a LimitRange or a ResourceQuota they are
+   * admitted first (admission.ts) and stored when the answer comes; elsewhere at once, as before.
+   * `settled` is called in the same tick as the store commit (so the owner's next SYNC sees the
+   * pods), with the first refusal if any.
+   */
+  createPods(owner: KObject, pods: KObject[], settled: (refused?: StarlingError) => void) {
+    const ns = owner.metadata.namespace ?? 'default';
+    const admission = this.admission;
+    if (!admission?.needed(ns)) {
+      this.createOwned(owner, pods);
+      settled();
+      return;
+    }
+    const fresh = pods.filter((p) => !this.store.get(keyOf(p))).map((p) => this.stamp(p));
+    const known = pods.filter((p) => this.store.get(keyOf(p)));
+    if (known.length) this.createOwned(owner, known);
+    admission.admitPods(fresh).then((results) => {
+      const ok = results.flatMap((r) => (r.ok ? [r.pod] : []));
+      const current = this.store.get(keyOf(owner));
+      if (!current || current.metadata.uid !== owner.metadata.uid || current.metadata.deletionTimestamp) {
+        admission.release(ns, ok.map((p) => keyOf(p)));
+        settled();
+        return;
+      }
+      if (ok.length) this.store.commit({ put: ok }).catch(this.onError);
+      settled(results.find((r): r is Extract<Admitted, { ok: false }> => !r.ok)?.error);
+    }, (e) => settled(asStarlingError(e)));
+  }
+
+  /** Sends an event to an actor hosted here (ignored otherwise). */
+  send(key: ObjectKey, event: { type: string; [k: string]: unknown }) {
+    this.host.send(key, event);
+  }
+
+  /**
+   * A counting quota refuses an object a controller makes (a Deployment's ReplicaSet): the
+   * owner gets Kubernetes' event and is synced again later.
+   */
+  private refusedByQuota(owner: KObject, o: KObject): boolean {
+    try {
+      this.admission?.checkCounts([{ obj: o }]);
+      return false;
+    } catch (e) {
+      const what = o.kind === 'ReplicaSet' ? 'replica set' : o.kind.toLowerCase();
+      const component = `${owner.kind.toLowerCase()}-controller`;
+      this.event(owner, 'Warning', `${o.kind}CreateError`, `Failed to create new ${what} ${JSON.stringify(o.metadata.name)}: ${(e as Error).message}`, component);
+      const key = keyOf(owner);
+      if (!this.retrying.has(key)) {
+        this.retrying.add(key);
+        this.clock.setTimeout(() => {
+          this.retrying.delete(key);
+          this.poke(key);
+        }, OWNED_RETRY_MS);
+      }
+      return true;
+    }
   }
 
   scale(key: ObjectKey, replicas: number) {
@@ -173,10 +300,10 @@ export class ObjectService {
     const change: Change = { del: [key], ...this.host.stop(key, true) };
     this.store.commit(change).catch(this.onError);
     const uid = o.metadata.uid;
-    for (const kind of this.store.kinds()) {
-      for (const dep of this.store.list(kind, o.metadata.namespace)) {
-        if (dep.metadata.ownerReferences?.some((r) => r.uid === uid)) this.delete(keyOf(dep));
-      }
+    if (!uid) return;
+    const ns = o.metadata.namespace;
+    for (const dep of this.store.ownedBy(uid)) {
+      if (ns === undefined || (dep.metadata.namespace ?? '') === ns) this.delete(keyOf(dep));
     }
   }
 
@@ -205,6 +332,34 @@ export class ObjectService {
     if (type === 'DELETED' && obj.metadata.namespace) {
       const nsKey = objectKey('Namespace', '', obj.metadata.namespace);
       if (this.store.get(nsKey)?.metadata.deletionTimestamp) this.poke(nsKey);
+    }
+    if (obj.metadata.namespace && this.admission) this.policyChanged(type, obj, obj.metadata.namespace);
+  }
+
+  /**
+   * In a namespace with a quota or a LimitRange: its Namespace actor's host keeps the quotas'
+   * status (a poke), and when room may have appeared (something went, a pod finished, a quota or
+   * LimitRange changed) the ReplicaSets hosted here that wait after a refusal try again.
+   */
+  private policyChanged(type: string, obj: KObject, ns: string) {
+    const policy = obj.kind === 'ResourceQuota' || obj.kind === 'LimitRange';
+    const quotas = this.store.list('ResourceQuota', ns).length > 0;
+    if (!policy && !quotas && this.store.list('LimitRange', ns).length === 0) return;
+    if (policy || quotas) this.poke(objectKey('Namespace', '', ns));
+    let policyChanged = false;
+    if (policy) {
+      const key = keyOf(obj);
+      const generation = obj.metadata.generation ?? 1;
+      policyChanged = type === 'DELETED' || this.policyGenerations.get(key) !== generation;
+      if (type === 'DELETED') this.policyGenerations.delete(key);
+      else this.policyGenerations.set(key, generation);
+    }
+    const finished = obj.kind === 'Pod' && (obj.status?.phase === 'Succeeded' || obj.status?.phase === 'Failed');
+    if (!policyChanged && !finished && type !== 'DELETED') return;
+    for (const key of this.host.keys()) {
+      const k = parseKey(key);
+      if (k.kind !== 'ReplicaSet' || k.namespace !== ns) continue;
+      if (this.host.context<{ retryAt?: number }>(key)?.retryAt !== undefined) this.host.send(key, { type: 'RETRY', at: this.now() });
     }
   }
 
@@ -235,7 +390,11 @@ export class ObjectService {
       if (kind === 'ReplicaSet') this.host.send(key, syncReplicaSet(this, o));
       else if (kind === 'Deployment') this.host.send(key, syncDeployment(this, o));
       else if (kind === 'Service') this.host.send(key, syncService(this, o));
-      else if (kind === 'Namespace') this.host.send(key, { type: 'SYNC', remaining: this.inNamespace(o.metadata.name).length, at: this.now() });
+      else if (kind === 'Namespace') {
+        // only a namespace being deleted needs to know what remains in it
+        if (o.metadata.deletionTimestamp) this.host.send(key, { type: 'SYNC', remaining: this.inNamespace(o.metadata.name).length, at: this.now() });
+        this.admission?.namespaceSynced(o);
+      }
     } catch (e) {
       this.onError(e);
     }

@@ -11,8 +11,10 @@ import { runProbe } from './probe-runner.ts';
 import type { NodeConfig } from '../config.ts';
 import { asStarlingError } from '../errors.ts';
 import { toBytes, toMilli } from '../manifest/index.ts';
-import type { Container, KObject, ObjectKey, PodSpec } from '../objects/types.ts';
-import { keyOf } from '../objects/types.ts';
+import type { Container, KObject, ObjectKey, PodSpec, Volume } from '../objects/types.ts';
+import { keyOf, objectKey, parseKey } from '../objects/types.ts';
+import { type ConfigLookup, containerEnv, volumePayload, volumeSource, volumesUsing } from './config-sources.ts';
+import { volumeWritten, writeVolume } from './config-volumes.ts';
 import type { ContainerRuntime, ContainerSpec, RuntimeEvent } from '../runtime/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
 import type { ActorHost, KindBinding } from './actor-host.ts';
@@ -94,13 +96,19 @@ export class PodRunner {
   /** After a restart: tells each restored pod what its containers are doing now. */
   async resume(keys: ObjectKey[]) {
     const all = await this.d.runtime.listContainers();
+    const byPod = new Map<string, typeof all>();
+    for (const c of all) {
+      const list = byPod.get(c.pod.uid);
+      if (list) list.push(c);
+      else byPod.set(c.pod.uid, [c]);
+    }
     for (const key of keys) {
       const obj = this.d.getObject(key);
       const ctx = this.d.host.context<PodContext>(key);
       if (!obj || !ctx) continue;
       const uid = obj.metadata.uid!;
       this.byUid.set(uid, key);
-      const containers = all.filter((c) => c.pod.uid === uid);
+      const containers = byPod.get(uid) ?? [];
       if (containers.length) this.sandboxed.add(uid);
       const sandbox = containers.find((c) => c.name === SANDBOX_CONTAINER && c.id === ctx.sandboxId);
       const known = new Set([ctx.sandboxId, ...ctx.containers.map((c) => c.id)]);
@@ -181,9 +189,14 @@ export class PodRunner {
       }
       return;
     }
+    this.enqueue(key, () => this.perform(key, obj, cmd), cmd.type);
+  }
+
+  /** Runs `work` after the pod's queued work (one thing at a time per pod). */
+  private enqueue(key: ObjectKey, work: () => Promise<void>, what: string) {
     const prev = this.queues.get(key) ?? Promise.resolve();
-    const next = prev.then(() => this.perform(key, obj, cmd)).catch((e) => {
-      this.d.log(`pod ${key}: ${cmd.type} failed: ${asStarlingError(e).message}`);
+    const next = prev.then(work).catch((e) => {
+      this.d.log(`pod ${key}: ${what} failed: ${asStarlingError(e).message}`);
     });
     this.queues.set(key, next);
     next.then(() => {
@@ -206,7 +219,9 @@ export class PodRunner {
           const info = await runtime.createSandbox({ pod, hostIP: this.d.hostIP, ports, hostname: pod.name });
           host.send(key, { type: 'SANDBOX_READY', id: info.id, ports: info.ports ?? [], at: this.d.now() });
         } catch (e) {
-          host.send(key, { type: 'SANDBOX_FAILED', message: asStarlingError(e).message, at: this.d.now() });
+          const err = asStarlingError(e);
+          if (err.code === 'FailedMount') host.send(key, { type: 'VOLUME_FAILED', message: err.message, at: this.d.now() });
+          else host.send(key, { type: 'SANDBOX_FAILED', message: err.message, at: this.d.now() });
         }
         return;
       }
@@ -239,7 +254,9 @@ export class PodRunner {
             this.onRuntimeEvent(early);
           }
         } catch (e) {
-          host.send(key, { type: 'CONTAINER_FAILED', container: c.name, message: asStarlingError(e).message, at: this.d.now() });
+          const err = asStarlingError(e);
+          const type = err.code === 'CreateContainerConfigError' ? 'CONTAINER_CONFIG_ERROR' : 'CONTAINER_FAILED';
+          host.send(key, { type, container: c.name, message: err.message, at: this.d.now() });
         }
         return;
       }
@@ -280,9 +297,60 @@ export class PodRunner {
     return join(this.d.dataDir, 'pods', uid);
   }
 
+  private volumeDir(obj: KObject, v: Volume) {
+    return join(this.podDir(obj.metadata.uid!), 'volumes', v.name);
+  }
+
+  /** emptyDir directories, and the files of configMap and secret volumes (FailedMount when missing). */
   private async makeVolumes(obj: KObject) {
+    const lookup = this.configLookup(obj);
     for (const v of (obj.spec as PodSpec).volumes ?? []) {
-      if (v.emptyDir) await mkdir(join(this.podDir(obj.metadata.uid!), 'volumes', v.name), { recursive: true, mode: 0o777 });
+      if (v.emptyDir) await mkdir(this.volumeDir(obj, v), { recursive: true, mode: 0o777 });
+      else if (volumeSource(v)) await writeVolume(this.volumeDir(obj, v), volumePayload(v, lookup), this.d.now());
+    }
+  }
+
+  /** The ConfigMaps and Secrets of the pod's namespace, as this node's store has them. */
+  private configLookup(obj: KObject): ConfigLookup {
+    const ns = obj.metadata.namespace ?? 'default';
+    return (kind, name) => {
+      const o = this.d.getObject(objectKey(kind, ns, name));
+      return o && !o.metadata.deletionTimestamp ? o : undefined;
+    };
+  }
+
+  /**
+   * A ConfigMap or Secret was created or changed: pods of its namespace that wait for one try
+   * again now, and the configMap/secret volumes that project it get the new content (as the
+   * kubelet refreshes them, eventually). A refresh that fails keeps the old files, with a
+   * FailedMount event.
+   */
+  configChanged(changed: KObject) {
+    const ns = changed.metadata.namespace ?? 'default';
+    for (const [uid, key] of this.byUid) {
+      if (parseKey(key).namespace !== ns) continue;
+      const obj = this.d.getObject(key);
+      const ctx = this.d.host.context<PodContext>(key);
+      if (!obj || !ctx || ctx.terminating) continue;
+      const waiting = ctx.mountRetryAt !== undefined || ctx.containers.some((c) => c.reason === 'CreateContainerConfigError');
+      if (waiting) this.d.host.send(key, { type: 'CONFIG_CHANGED', at: this.d.now() });
+      const volumes = volumesUsing((obj.spec as PodSpec).volumes, changed.kind, changed.metadata.name);
+      if (volumes.length === 0 || !this.sandboxed.has(uid)) continue;
+      this.enqueue(key, async () => {
+        const current = this.d.getObject(key);
+        if (!current || current.metadata.uid !== uid || !this.sandboxed.has(uid)) return;
+        for (const v of volumes) {
+          const dir = this.volumeDir(current, v);
+          if (!(await volumeWritten(dir))) continue; // not set up yet: the sandbox's setup writes it
+          try {
+            await writeVolume(dir, volumePayload(v, this.configLookup(current)), this.d.now());
+          } catch (e) {
+            const err = asStarlingError(e);
+            if (err.code !== 'FailedMount') throw e;
+            this.d.event(current, 'Warning', 'FailedMount', err.message);
+          }
+        }
+      }, 'refresh volumes');
     }
   }
 
@@ -290,8 +358,10 @@ export class PodRunner {
     const spec = obj.spec as PodSpec;
     const mounts = (c.volumeMounts ?? []).map((m) => {
       const v = (spec.volumes ?? []).find((x) => x.name === m.name)!;
-      const hostPath = v.hostPath ? v.hostPath.path : join(this.podDir(obj.metadata.uid!), 'volumes', v.name);
-      return { hostPath: m.subPath ? join(hostPath, m.subPath) : hostPath, containerPath: m.mountPath, readOnly: !!m.readOnly };
+      const hostPath = v.hostPath ? v.hostPath.path : this.volumeDir(obj, v);
+      // configMap and secret volumes are always read-only, as the kubelet mounts them
+      const readOnly = !!m.readOnly || volumeSource(v) !== undefined;
+      return { hostPath: m.subPath ? join(hostPath, m.subPath) : hostPath, containerPath: m.mountPath, readOnly };
     });
     const limits = c.resources?.limits ?? {};
     return {
@@ -309,11 +379,16 @@ export class PodRunner {
     };
   }
 
-  /** The container's own variables after the service variables, which they override (as the kubelet does). */
+  /**
+   * The service variables, then the container's envFrom and env (from ConfigMaps and Secrets),
+   * which override them (as the kubelet does). Throws CreateContainerConfigError when a ConfigMap,
+   * Secret or key it needs is missing; skipped envFrom keys are reported as an event.
+   */
   private env(obj: KObject, c: Container): { name: string; value: string }[] {
-    const own = (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ name: e.name, value: String(e.value) }));
-    const names = new Set(own.map((e) => e.name));
-    return [...(this.d.serviceEnv?.(obj) ?? []).filter((e) => !names.has(e.name)), ...own];
+    const ns = obj.metadata.namespace ?? 'default';
+    const { env, skipped } = containerEnv(c, ns, this.configLookup(obj), this.d.serviceEnv?.(obj) ?? []);
+    for (const message of skipped) this.d.event(obj, 'Warning', 'InvalidEnvironmentVariableNames', message);
+    return env;
   }
 }
 

@@ -66,50 +66,110 @@ export function podNeeds(pod: KObject): PodNeeds {
 const holdsResources = (p: KObject) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
 const controllerUid = (p: KObject) => p.metadata.ownerReferences?.find((r) => r.controller)?.uid;
 
+/** What one bound pod takes from its node, as the usage index counts it. */
+interface Usage {
+  node: string;
+  cpu: number;
+  memory: number;
+  owner?: string;
+}
+
+/** Per node: what its bound pods request, and how many of them each owner has there. */
+interface NodeUsage {
+  cpu: number;
+  memory: number;
+  byOwner: Map<string, number>;
+}
+
 export class Scheduler {
   private inFlight = new Set<ObjectKey>();
   /** binds asked of other nodes and not yet answered: counted as placed, as kube-scheduler
    * "assumes" a pod, so pods placed at the same moment see each other */
   private assumed = new Map<ObjectKey, { node: string; needs: PodNeeds; owner?: string }>();
+  /** the usage index: each bound pod holding resources, and the sums per node, kept from the
+   * store's changes so that a decision costs O(members), not O(pods × members) */
+  private usageOf = new Map<ObjectKey, Usage>();
+  private usage = new Map<string, NodeUsage>();
+  /** the same sums over the assumed binds */
+  private assumedUsage = new Map<string, NodeUsage>();
   constructor(private d: SchedulerDeps) {
     d.transport.onMessage((_from, msg, reply) => {
       if (msg.t === 'bind' && reply) reply(this.bind(msg.pod as KObject));
     });
+    for (const p of d.store.list('Pod')) this.track(keyOf(p), p);
+    d.store.watch((type, obj) => {
+      if (obj.kind === 'Pod') this.track(keyOf(obj), type === 'DELETED' ? undefined : obj);
+    });
+  }
+
+  /** Keeps the usage index in step with one pod (undefined: it is gone). Idempotent. */
+  private track(key: ObjectKey, pod: KObject | undefined) {
+    const nodeName = pod && (pod.spec as PodSpec).nodeName;
+    const old = this.usageOf.get(key);
+    if (!pod || !nodeName || !holdsResources(pod)) {
+      if (old) this.account(old, -1);
+      this.usageOf.delete(key);
+      return;
+    }
+    if (old && old.node === nodeName) return; // a pod's requests never change once it is bound
+    if (old) this.account(old, -1);
+    const needs = podNeeds(pod);
+    const u: Usage = { node: nodeName, cpu: needs.cpu, memory: needs.memory, owner: controllerUid(pod) };
+    this.usageOf.set(key, u);
+    this.account(u, 1);
+  }
+
+  private account(u: Usage, sign: 1 | -1) {
+    this.addUsage(this.usage, u, sign);
+  }
+
+  private addUsage(sums: Map<string, NodeUsage>, u: Usage, sign: 1 | -1) {
+    let n = sums.get(u.node);
+    if (!n) sums.set(u.node, n = { cpu: 0, memory: 0, byOwner: new Map() });
+    n.cpu += sign * u.cpu;
+    n.memory += sign * u.memory;
+    if (u.owner) {
+      const c = (n.byOwner.get(u.owner) ?? 0) + sign;
+      if (c > 0) n.byOwner.set(u.owner, c);
+      else n.byOwner.delete(u.owner);
+    }
+    if (n.cpu === 0 && n.memory === 0 && n.byOwner.size === 0) sums.delete(u.node);
   }
 
   /** Candidates as this node sees them: capacity from membership, usage from bound pods. */
   candidates(forPod?: KObject): NodeCandidate[] {
-    const pods = this.d.store.list('Pod');
     const owner = forPod && controllerUid(forPod);
-    return this.d.members().map((m) => {
-      let requestedCpu = 0;
-      let requestedMemory = 0;
-      let sameOwner = 0;
-      for (const p of pods) {
-        if ((p.spec as PodSpec).nodeName !== m.name || !holdsResources(p)) continue;
-        const n = podNeeds(p);
-        requestedCpu += n.cpu;
-        requestedMemory += n.memory;
-        if (owner && controllerUid(p) === owner) sameOwner++;
-      }
-      for (const a of this.assumed.values()) {
-        if (a.node !== m.name) continue;
-        requestedCpu += a.needs.cpu;
-        requestedMemory += a.needs.memory;
-        if (owner && a.owner === owner) sameOwner++;
-      }
-      const node = this.d.store.get(objectKey('Node', '', m.name));
-      return {
-        name: m.name,
-        labels: { ...(node?.metadata.labels ?? {}), ...m.labels },
-        unschedulable: !!node?.spec?.unschedulable,
-        cpu: m.cpuMillis,
-        memory: m.memoryBytes,
-        requestedCpu,
-        requestedMemory,
-        sameOwner,
-      };
-    });
+    return this.d.members().map((m) => this.candidate(m, owner));
+  }
+
+  private candidate(m: MemberCapacity, owner: string | undefined): NodeCandidate {
+    const used = this.usage.get(m.name);
+    const assumed = this.assumedUsage.get(m.name);
+    const node = this.d.store.get(objectKey('Node', '', m.name));
+    return {
+      name: m.name,
+      labels: { ...(node?.metadata.labels ?? {}), ...m.labels },
+      unschedulable: !!node?.spec?.unschedulable,
+      cpu: m.cpuMillis,
+      memory: m.memoryBytes,
+      requestedCpu: (used?.cpu ?? 0) + (assumed?.cpu ?? 0),
+      requestedMemory: (used?.memory ?? 0) + (assumed?.memory ?? 0),
+      sameOwner: owner ? (used?.byOwner.get(owner) ?? 0) + (assumed?.byOwner.get(owner) ?? 0) : 0,
+    };
+  }
+
+  private assume(key: ObjectKey, node: string, needs: PodNeeds, owner: string | undefined) {
+    this.unassume(key);
+    const a = { node, needs, owner };
+    this.assumed.set(key, a);
+    this.addUsage(this.assumedUsage, { node, cpu: needs.cpu, memory: needs.memory, owner }, 1);
+  }
+
+  private unassume(key: ObjectKey) {
+    const a = this.assumed.get(key);
+    if (!a) return;
+    this.assumed.delete(key);
+    this.addUsage(this.assumedUsage, { node: a.node, cpu: a.needs.cpu, memory: a.needs.memory, owner: a.owner }, -1);
   }
 
   /** The `schedule` command of a Pod actor: place it, or report why it cannot be placed. */
@@ -126,7 +186,7 @@ export class Scheduler {
         let answer: { t: string; reason?: unknown; rec?: unknown };
         if (node === this.d.self) answer = this.bind(pod);
         else {
-          this.assumed.set(key, { node, needs, owner: controllerUid(pod) });
+          this.assume(key, node, needs, controllerUid(pod));
           answer = await this.d.transport.request(node, { t: 'bind', pod }, this.d.bindTimeoutMs)
             .catch((e) => ({ t: 'bind-refused', reason: (e as Error).message }));
         }
@@ -135,7 +195,7 @@ export class Scheduler {
           if (answer.rec) await this.d.store.merge([answer.rec as any]);
           return;
         }
-        this.assumed.delete(key);
+        this.unassume(key);
         refusals.push(`${node}: ${answer.reason}`);
       }
       // every candidate refused (its own view was fresher than ours): say why from what we know now
@@ -147,7 +207,7 @@ export class Scheduler {
       this.d.log(`scheduling ${key}: ${(e as Error).message}`);
     } finally {
       this.inFlight.delete(key);
-      this.assumed.delete(key);
+      this.unassume(key);
     }
   }
 
@@ -158,12 +218,16 @@ export class Scheduler {
     const bound = (pod.spec as PodSpec).nodeName;
     if (bound) return bound === this.d.self ? { t: 'bound' } : { t: 'bind-refused', reason: `already bound to ${bound}` };
     if (pod.metadata.deletionTimestamp) return { t: 'bind-refused', reason: 'the pod is being deleted' };
-    const me = this.candidates(pod).find((c) => c.name === this.d.self);
+    const self = this.d.members().find((m) => m.name === this.d.self);
+    const me = self && this.candidate(self, controllerUid(pod));
     if (!me) return { t: 'bind-refused', reason: 'this node is not taking pods' };
     const refusal = fitsOn(podNeeds(pod), me);
     if (refusal) return { t: 'bind-refused', reason: refusal.replace(/^0\/1 nodes are available: /, '').replace(/\.$/, '') };
     const updated = { ...pod, spec: { ...pod.spec, nodeName: this.d.self } };
     this.d.store.commit({ put: [updated] }).catch((e) => this.d.log(`bind ${key}: ${e}`));
+    // counted at once, even when the store's notice of it is queued behind others: the next
+    // bind decided here must see this one
+    this.track(key, this.d.store.get(key) ?? updated);
     const v = this.d.store.versions(key)!;
     return { t: 'bound', rec: { k: 'o', key, obj: updated, sv: v.sv, tv: v.tv } };
   }

@@ -10,6 +10,9 @@ import type { KObject, PodSpec } from '../objects/types.ts';
 import { kindInfo } from './kinds.ts';
 import { canonicalQuantity } from './quantity.ts';
 import { defaultServiceSpec } from './validate-service.ts';
+import { defaultResourceQuotaSpec } from './validate-quota.ts';
+import { defaultLimitRangeItem } from './validate-limitrange.ts';
+import { defaultConfigObject } from './validate-config.ts';
 
 // Defaulting writes deep into objects already validated by validate.ts; `any` keeps that terse.
 // deno-lint-ignore no-explicit-any
@@ -79,6 +82,10 @@ function defaultPodSpec(spec: Obj, isPod: boolean): void {
     if (isObject(v) && isObject(v.emptyDir) && typeof v.emptyDir.sizeLimit === 'number') {
       v.emptyDir.sizeLimit = canonicalQuantity(v.emptyDir.sizeLimit);
     }
+    // SetDefaults_ConfigMapVolumeSource / SetDefaults_SecretVolumeSource: files are 0644
+    for (const src of ['configMap', 'secret']) {
+      if (isObject(v) && isObject(v[src]) && absent(v[src].defaultMode)) v[src].defaultMode = 0o644;
+    }
   }
 }
 
@@ -136,6 +143,17 @@ export function applyDefaults<T extends KObject>(obj: T): T {
     case 'Service':
       if (!isObject(spec)) out.spec = {};
       defaultServiceSpec(out.spec as Obj);
+      break;
+    case 'ResourceQuota':
+      if (!isObject(spec)) out.spec = {};
+      defaultResourceQuotaSpec(out.spec as Obj);
+      break;
+    case 'LimitRange':
+      for (const item of isObject(spec) && Array.isArray(spec.limits) ? spec.limits : []) defaultLimitRangeItem(item);
+      break;
+    case 'ConfigMap':
+    case 'Secret':
+      defaultConfigObject(out);
       break;
   }
   return out;

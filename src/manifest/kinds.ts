@@ -58,11 +58,12 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
   k('Service', 'v1', 'services', ['svc'], { nameRule: 'dns1035' }),
   // kept by each Service's actor
   k('Endpoints', 'v1', 'endpoints', ['ep'], { appliable: false }),
-  // Known, not served yet: refused by name with a clear message.
-  k('ConfigMap', 'v1', 'configmaps', ['cm'], { served: false }),
-  k('Secret', 'v1', 'secrets', [], { served: false }),
-  k('ResourceQuota', 'v1', 'resourcequotas', ['quota'], { served: false }),
-  k('LimitRange', 'v1', 'limitranges', ['limits'], { served: false }),
+  // plain replicated objects, no actor (src/manifest/validate-config.ts, docs/config.md)
+  k('ConfigMap', 'v1', 'configmaps', ['cm']),
+  k('Secret', 'v1', 'secrets', []),
+  // policy objects, no actor: enforced when objects are created (src/host/admission.ts, docs/quotas.md)
+  k('ResourceQuota', 'v1', 'resourcequotas', ['quota']),
+  k('LimitRange', 'v1', 'limitranges', ['limits']),
   k('HorizontalPodAutoscaler', 'autoscaling/v2', 'horizontalpodautoscalers', ['hpa']),
 ]);
 

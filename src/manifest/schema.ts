@@ -90,6 +90,15 @@ export const PROBE = obj({
   terminationGracePeriodSeconds: int64,
 });
 
+const KEY_SELECTOR = obj({ name: str, key: str, optional: bool });
+export const ENV_VAR_SOURCE = obj({
+  configMapKeyRef: KEY_SELECTOR,
+  secretKeyRef: KEY_SELECTOR,
+  fieldRef: unsupported(),
+  resourceFieldRef: unsupported(),
+  fileKeyRef: unsupported(),
+});
+
 export const CONTAINER = obj({
   name: str,
   image: str,
@@ -97,7 +106,7 @@ export const CONTAINER = obj({
   args: arr(str),
   workingDir: str,
   ports: arr(obj({ name: str, hostPort: int32, containerPort: int32, protocol: str, hostIP: str })),
-  env: arr(obj({ name: str, value: str, valueFrom: unsupported() })),
+  env: arr(obj({ name: str, value: str, valueFrom: ENV_VAR_SOURCE })),
   resources: obj({
     limits: map({ type: 'quantity' }),
     requests: map({ type: 'quantity' }),
@@ -118,7 +127,11 @@ export const CONTAINER = obj({
   livenessProbe: PROBE,
   readinessProbe: PROBE,
   startupProbe: PROBE,
-  envFrom: unsupported(),
+  envFrom: arr(obj({
+    prefix: str,
+    configMapRef: obj({ name: str, optional: bool }),
+    secretRef: obj({ name: str, optional: bool }),
+  })),
   resizePolicy: unsupported(),
   restartPolicy: unsupported(),
   restartPolicyRules: unsupported(),
@@ -133,7 +146,7 @@ export const CONTAINER = obj({
 });
 
 /** Volume sources Starling implements. */
-export const SUPPORTED_VOLUME_SOURCES = ['emptyDir', 'hostPath'] as const;
+export const SUPPORTED_VOLUME_SOURCES = ['emptyDir', 'hostPath', 'configMap', 'secret'] as const;
 /** Every volume source Kubernetes has (core/v1 VolumeSource). */
 export const KUBERNETES_VOLUME_SOURCES = [
   'hostPath',
@@ -172,6 +185,9 @@ const volumeFields: Record<string, Schema> = { name: str };
 for (const source of KUBERNETES_VOLUME_SOURCES) volumeFields[source] = any; // see validate-pod
 volumeFields.emptyDir = obj({ medium: str, sizeLimit: { type: 'quantity' } });
 volumeFields.hostPath = obj({ path: str, type: str });
+const KEY_TO_PATH = arr(obj({ key: str, path: str, mode: int32 }));
+volumeFields.configMap = obj({ name: str, items: KEY_TO_PATH, defaultMode: int32, optional: bool });
+volumeFields.secret = obj({ secretName: str, items: KEY_TO_PATH, defaultMode: int32, optional: bool });
 export const VOLUME = obj(volumeFields);
 
 export const POD_SPEC = obj({
@@ -300,7 +316,31 @@ export const SERVICE_SPEC = obj({
   trafficDistribution: unsupported(),
 });
 
+/** ConfigMap and Secret: top-level data, no spec or status. */
+const DATA = map(str);
+export const CONFIG_MAP = obj({ apiVersion: str, kind: str, metadata: OBJECT_META, data: DATA, binaryData: DATA, immutable: bool });
+export const SECRET = obj({ apiVersion: str, kind: str, metadata: OBJECT_META, data: DATA, stringData: DATA, type: str, immutable: bool });
+
+const QUANTITIES = map({ type: 'quantity' });
+/** v1 ResourceQuota (scopes are refused by validate-quota.ts, not ignored). */
+export const RESOURCE_QUOTA_SPEC = obj({ hard: QUANTITIES, scopes: arr(str), scopeSelector: any });
+/** v1 LimitRange. */
+export const LIMIT_RANGE_SPEC = obj({
+  limits: arr(obj({
+    type: str,
+    max: QUANTITIES,
+    min: QUANTITIES,
+    default: QUANTITIES,
+    defaultRequest: QUANTITIES,
+    maxLimitRequestRatio: QUANTITIES,
+  })),
+});
+
 export const OBJECT_SCHEMAS: Record<string, Schema> = {
+  ResourceQuota: top(RESOURCE_QUOTA_SPEC),
+  LimitRange: top(LIMIT_RANGE_SPEC),
+  ConfigMap: CONFIG_MAP,
+  Secret: SECRET,
   HorizontalPodAutoscaler: top(HPA_SPEC),
   Pod: top(POD_SPEC),
   Namespace: top(obj({ finalizers: unsupported() })),

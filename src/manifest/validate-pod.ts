@@ -15,6 +15,7 @@ import {
 } from './names.ts';
 import { canonicalQuantity, parseQuantity, quantityErrors } from './quantity.ts';
 import { KUBERNETES_VOLUME_SOURCES, SUPPORTED_VOLUME_SOURCES } from './schema.ts';
+import { validateConfigVolume, validateEnvFrom, validateEnvVarSource } from './validate-config-refs.ts';
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -126,7 +127,7 @@ function validateVolumes(volumes: unknown, path: string, out: Findings): Set<str
           `${p}.${src}`,
           src,
           SUPPORTED_VOLUME_SOURCES,
-          'Starling supports only emptyDir and hostPath volumes',
+          'Starling supports only emptyDir, hostPath, configMap and secret volumes',
         ),
       );
     }
@@ -144,6 +145,8 @@ function validateVolumes(volumes: unknown, path: string, out: Findings): Set<str
         out.errors.push(notSupported(`${p}.hostPath.type`, hp.type, HOST_PATH_TYPES));
       }
     }
+    if (isObject(v.configMap)) out.errors.push(...validateConfigVolume(v.configMap, `${p}.configMap`, 'name'));
+    if (isObject(v.secret)) out.errors.push(...validateConfigVolume(v.secret, `${p}.secret`, 'secretName'));
     if (isObject(v.emptyDir)) {
       const ed = v.emptyDir;
       if (typeof ed.medium === 'string' && !['', 'Memory'].includes(ed.medium)) {
@@ -198,7 +201,9 @@ function validateContainer(
     const p = `${path}.env[${i}].name`;
     if (typeof e.name !== 'string' || e.name === '') out.errors.push(required(p));
     else for (const m of isEnvVarName(e.name)) out.errors.push(invalid(p, e.name, m));
+    out.errors.push(...validateEnvVarSource(e, `${path}.env[${i}].valueFrom`));
   });
+  out.errors.push(...validateEnvFrom(c.envFrom, `${path}.envFrom`));
   validateResources(c.resources, `${path}.resources`, out);
   validateVolumeMounts(c.volumeMounts, `${path}.volumeMounts`, volumes, out);
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {

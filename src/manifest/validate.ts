@@ -15,6 +15,9 @@ import { type Findings, validatePodSpec } from './validate-pod.ts';
 import { validateDeploymentSpec, validateReplicaSetSpec } from './validate-workloads.ts';
 import { validateHpaSpec } from './validate-hpa.ts';
 import { validateServiceSpec } from './validate-service.ts';
+import { validateResourceQuotaSpec } from './validate-quota.ts';
+import { validateLimitRangeSpec } from './validate-limitrange.ts';
+import { redactSecretValues, validateConfigMap, validateSecret } from './validate-config.ts';
 
 export interface ValidationResult {
   errors: FieldError[];
@@ -97,6 +100,19 @@ export function checkDocument(obj: unknown, documentIndex?: number): DocumentChe
       break;
     case 'Service':
       spec = validateServiceSpec(obj.spec, 'spec');
+      break;
+    case 'ResourceQuota':
+      spec = validateResourceQuotaSpec(obj.spec, 'spec');
+      break;
+    case 'LimitRange':
+      spec = validateLimitRangeSpec(obj.spec, 'spec');
+      break;
+    case 'ConfigMap':
+      spec = validateConfigMap(obj);
+      break;
+    case 'Secret':
+      spec = validateSecret(obj);
+      redactSecretValues(errors); // values of the wrong type are never echoed
       break;
   }
   errors.push(...spec.errors);

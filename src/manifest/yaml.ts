@@ -2,6 +2,8 @@
 //
 // - YAML 1.2 core schema: `on`, `yes`, `no` stay strings (Kubernetes' go-yaml v2 would turn them
 //   into booleans and then fail to decode them into string fields; 1.2 is the safer reading).
+// - Integers with a leading zero (`0644`) are octal, as go-yaml (YAML 1.1) and so kubectl read
+//   them: file modes such as `defaultMode: 0644` mean 420, not 644. `0o644` works too.
 // - Flow style ("KYAML": `{ key: "value", }` with trailing commas) and multi-line quoted scalars
 //   are ordinary YAML and parse as such.
 // - Empty documents (a leading `---`, comment-only or `null` documents) are skipped, as kubectl does.
@@ -11,7 +13,7 @@
 //   ("billion laughs"), self-referencing anchors, and the expanded size of a document.
 
 import { Composer, isAlias, isMap, isScalar, Lexer, LineCounter, Parser, visit } from 'yaml';
-import type { CST, Document, Node as YamlNode } from 'yaml';
+import type { CST, Document, Node as YamlNode, ScalarTag } from 'yaml';
 import { ParseError, StarlingError } from '../errors.ts';
 
 /** Largest manifest accepted, in bytes (Kubernetes' MaxRequestBodyBytes: 3 × 1024 × 1024). */
@@ -26,6 +28,15 @@ export const MAX_ALIAS_COUNT = 100;
 export const MAX_EXPANDED_BYTES = 2 * MAX_MANIFEST_BYTES;
 
 const encoder = new TextEncoder();
+
+/** YAML 1.1's octal integers (`0644`), which go-yaml and so kubectl read as octal. */
+const YAML11_OCTAL: ScalarTag = {
+  identify: (v) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^[-+]?0[0-7]+$/,
+  resolve: (s) => parseInt(s, 8),
+};
 
 /** Whether a string is over MAX_MANIFEST_BYTES in UTF-8, encoding it only when needed. */
 function overLimit(text: string): boolean {
@@ -85,6 +96,7 @@ export function parseDocuments(text: string): unknown[] {
     schema: 'core',
     merge: true, // `<<: *anchor` as go-yaml (and so kubectl) accepts it
     uniqueKeys: false, // checked below, so that the error can name the key
+    customTags: (tags) => [YAML11_OCTAL, ...(tags as ScalarTag[])],
     prettyErrors: false,
   });
   const docs = Array.from(composer.compose(tokens, true, text.length));

@@ -29,8 +29,14 @@ export class LevelKV implements KV {
     ) as any);
   }
   async *entries(section: Section): AsyncIterable<[string, unknown]> {
-    for await (const [k, v] of this.subs.get(section)!.iterator()) {
-      yield [k as string, packr.unpack(v as Uint8Array)];
+    // a thousand entries per call into LevelDB, not one promise per entry
+    const it = this.subs.get(section)!.iterator();
+    try {
+      for (let batch = await it.nextv(1000); batch.length; batch = await it.nextv(1000)) {
+        for (const [k, v] of batch) yield [k as string, packr.unpack(v as Uint8Array)];
+      }
+    } finally {
+      await it.close();
     }
   }
 }

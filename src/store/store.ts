@@ -74,6 +74,25 @@ interface ActorEntry {
   v: string;
 }
 
+/**
+ * A batch with only the last op on each key (section and key): what a batch of puts and deletes
+ * leaves is the same, and a key written by several commits of one group commit — an actor's
+ * record and its object's status at each step, the resourceVersion counter once per commit — is
+ * encoded and written once.
+ */
+export function lastPerKey(ops: KVOp[]): KVOp[] {
+  if (ops.length < 2) return ops;
+  const seen = new Set<string>();
+  const out: KVOp[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const id = `${ops[i].section}\u0000${ops[i].key}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(ops[i]);
+  }
+  return out.reverse();
+}
+
 export const BUCKETS = 64;
 export const bucketOf = (key: string) => fnv(key) % BUCKETS;
 
@@ -84,10 +103,19 @@ function specPart(o: KObject): string {
   return JSON.stringify([meta, rest]);
 }
 
+/** Whether every part `sv` versions is the very same value in both (a status write: `{ ...obj, status }`). */
+function sameSpecRefs(a: KObject, b: KObject): boolean {
+  for (const k in a) if (k !== 'status' && (a as any)[k] !== (b as any)[k]) return false;
+  for (const k in b) if (k !== 'status' && !(k in a)) return false;
+  return true;
+}
+
 export class Store {
   readonly hlc: HLC;
   private entries = new Map<ObjectKey, ObjEntry>();
   private byKind = new Map<string, Map<ObjectKey, KObject>>();
+  /** live objects by the uid of every owner their ownerReferences name (dependents without a scan) */
+  private byOwner = new Map<string, Map<ObjectKey, KObject>>();
   private actorEntries = new Map<ObjectKey, ActorEntry>();
   /** events grouped by involved object key, oldest first */
   private eventLog = new Map<ObjectKey, { id: string; event: KEvent }[]>();
@@ -137,6 +165,13 @@ export class Store {
   }
   kinds(): string[] {
     return [...this.byKind.keys()];
+  }
+  /** Live objects whose ownerReferences name this uid (optionally only of one kind). */
+  ownedBy(uid: string, kind?: string): KObject[] {
+    const m = this.byOwner.get(uid);
+    if (!m) return [];
+    const all = [...m.values()];
+    return kind === undefined ? all : all.filter((o) => o.kind === kind);
   }
   /** Versions of an object (also of a tombstone). */
   versions(key: ObjectKey): { sv: string; tv: string; deleted: boolean } | undefined {
@@ -190,8 +225,8 @@ export class Store {
       const key = keyOf(obj);
       const old = this.entries.get(key);
       const prev = old?.obj ?? null;
-      const specChanged = !prev || specPart(prev) !== specPart(obj);
-      const statusChanged = !prev || JSON.stringify(prev.status ?? null) !== JSON.stringify(obj.status ?? null);
+      const specChanged = !prev || (!sameSpecRefs(prev, obj) && specPart(prev) !== specPart(obj));
+      const statusChanged = !prev || (prev.status !== obj.status && JSON.stringify(prev.status ?? null) !== JSON.stringify(obj.status ?? null));
       if (!specChanged && !statusChanged) continue;
       const entry: ObjEntry = {
         obj,
@@ -392,7 +427,7 @@ export class Store {
       this.pending = [];
       this.waiters = [];
       try {
-        await this.kv.batch(ops);
+        await this.kv.batch(lastPerKey(ops));
         for (const w of waiters) w.resolve();
       } catch (e) {
         for (const w of waiters) w.reject(e);
@@ -445,6 +480,16 @@ export class Store {
     if (!m) this.byKind.set(kind, m = new Map());
     if (entry.obj) m.set(key, entry.obj);
     else m.delete(key);
+    for (const r of old?.obj?.metadata.ownerReferences ?? []) {
+      const owned = this.byOwner.get(r.uid);
+      owned?.delete(key);
+      if (owned?.size === 0) this.byOwner.delete(r.uid);
+    }
+    for (const r of entry.obj?.metadata.ownerReferences ?? []) {
+      let owned = this.byOwner.get(r.uid);
+      if (!owned) this.byOwner.set(r.uid, owned = new Map());
+      owned.set(key, entry.obj!);
+    }
   }
 
   private setActor(key: ObjectKey, entry: ActorEntry) {

@@ -108,9 +108,9 @@ const cases: Case[] = [
   },
   {
     name: 'kind Kubernetes has but Starling does not serve',
-    input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n',
+    input: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: web}\nspec: {}\n',
     code: 'UnknownKind',
-    includes: ['"ConfigMap"', 'does not support'],
+    includes: ['"PersistentVolumeClaim"', 'does not support'],
   },
   {
     name: 'read-only kind',
@@ -285,7 +285,7 @@ const cases: Case[] = [
     code: 'Invalid',
     includes: [
       'spec.volumes[0].persistentVolumeClaim: Unsupported value: "persistentVolumeClaim"',
-      'emptyDir and hostPath',
+      'emptyDir, hostPath, configMap and secret',
     ],
   },
   {

@@ -17,7 +17,7 @@ const present = existsSync(dir);
 const files = present ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
 const read = (f: string) => readFileSync(dir + f, 'utf8');
 
-const APPLIABLE = new Set(['v1/Pod', 'v1/Namespace', 'apps/v1/ReplicaSet', 'apps/v1/Deployment', 'autoscaling/v2/HorizontalPodAutoscaler', 'v1/Service']);
+const APPLIABLE = new Set(['v1/Pod', 'v1/Namespace', 'apps/v1/ReplicaSet', 'apps/v1/Deployment', 'autoscaling/v2/HorizontalPodAutoscaler', 'v1/Service', 'v1/ConfigMap', 'v1/Secret', 'v1/ResourceQuota', 'v1/LimitRange']);
 const INVALID_FIXTURE =
   'kubernetes__hack_testdata_invalid-deployment-unknown-and-duplicate-fields.yaml';
 

@@ -87,10 +87,14 @@ test('served, read-only and not-yet-served kinds', () => {
     'v1/Node',
     'v1/Service',
     'v1/Endpoints',
+    'v1/ConfigMap',
+    'v1/Secret',
+    'v1/ResourceQuota',
+    'v1/LimitRange',
     'autoscaling/v2/HorizontalPodAutoscaler',
   ]);
   const appliable = KINDS.filter((k) => k.appliable).map((k) => k.kind);
-  assert.equal(appliable, ['Pod', 'Namespace', 'ReplicaSet', 'Deployment', 'Service', 'HorizontalPodAutoscaler']);
+  assert.equal(appliable, ['Pod', 'Namespace', 'ReplicaSet', 'Deployment', 'Service', 'ConfigMap', 'Secret', 'ResourceQuota', 'LimitRange', 'HorizontalPodAutoscaler']);
   throwsUnknownKind(() => requireAppliable(resolveKindName('ep')), '"Endpoints"', 'read-only');
   assert.is(resolveKindName('ns').namespaced, false);
   assert.is(resolveKindName('no').namespaced, false);
@@ -99,16 +103,10 @@ test('served, read-only and not-yet-served kinds', () => {
   assert.is(resolveKindName('po').group, '');
   assert.is(requireServed(resolveKindName('ev')).kind, 'Event');
   throwsUnknownKind(() => requireAppliable(resolveKindName('node')), '"Node"', 'read-only');
-  for (const name of ['cm', 'secret', 'quota', 'limits']) {
-    const info = resolveKindName(name);
-    assert.is(info.served, false, name);
-    throwsUnknownKind(
-      () => requireServed(info),
-      `"${info.kind}"`,
-      'does not support',
-      'Starling serves: Pod (v1)',
-    );
-  }
+  assert.is(requireAppliable(resolveKindName('cm')).kind, 'ConfigMap');
+  assert.is(requireAppliable(resolveKindName('secrets')).kind, 'Secret');
+  assert.is(requireAppliable(resolveKindName('quota')).kind, 'ResourceQuota');
+  assert.is(requireAppliable(resolveKindName('limits')).kind, 'LimitRange');
 });
 
 test('kindFor: manifests', () => {

@@ -96,8 +96,8 @@ test('fields Kubernetes has but Starling does not: warnings naming the path', ()
       securityContext: { readOnlyRootFilesystem: true },
       lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
       readinessProbe: { grpc: { port: 9555 } },
-      env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
-      envFrom: [{ configMapRef: { name: 'cm' } }],
+      // ConfigMap/Secret sources are served (test/manifest/config-validation.test.ts); fieldRef is not
+      env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
     },
   );
   const { errors, warnings } = validateObject(d);
@@ -106,8 +106,7 @@ test('fields Kubernetes has but Starling does not: warnings naming the path', ()
     'spec.template.spec.containers[0].securityContext: not supported by Starling; ignored',
     'spec.template.spec.containers[0].lifecycle: not supported by Starling; ignored',
     'spec.template.spec.containers[0].readinessProbe.grpc: not supported by Starling; ignored',
-    'spec.template.spec.containers[0].env[0].valueFrom: not supported by Starling; ignored',
-    'spec.template.spec.containers[0].envFrom: not supported by Starling; ignored',
+    'spec.template.spec.containers[0].env[0].valueFrom.fieldRef: not supported by Starling; ignored',
     'spec.template.spec.securityContext: not supported by Starling; ignored',
     'spec.template.spec.serviceAccountName: not supported by Starling; ignored',
     'spec.template.spec.tolerations: not supported by Starling; ignored',

@@ -60,9 +60,10 @@ test('KYAML flow style with trailing commas and quoted strings', () => {
 
 test('YAML 1.2 core schema: on/yes/no stay strings, numbers stay numbers', () => {
   assert.equal(
-    parseDocuments('a: on\nb: yes\nc: no\nd: true\ne: 0.5\nf: 1.10\ng: "1.10"\nh: 010\n'),
+    parseDocuments('a: on\nb: yes\nc: no\nd: true\ne: 0.5\nf: 1.10\ng: "1.10"\nh: 010\ni: 09\nj: 0o17\n'),
     [
-      { a: 'on', b: 'yes', c: 'no', d: true, e: 0.5, f: 1.1, g: '1.10', h: 10 },
+      // `010` is octal as go-yaml (and so kubectl) reads it, for file modes such as `0644`
+      { a: 'on', b: 'yes', c: 'no', d: true, e: 0.5, f: 1.1, g: '1.10', h: 8, i: 9, j: 15 },
     ],
   );
 });

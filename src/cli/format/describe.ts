@@ -20,7 +20,9 @@ import {
   printLabelsMultiline,
 } from './describe-writer.ts';
 import { podIP } from './pods.ts';
+import { describeConfigMap, describeSecret } from './config.ts';
 import { formatQuantity, isBinaryQuantity, parseQuantity } from './quantity.ts';
+import { describeLimitRange, describeQuota } from './quota.ts';
 import { byteCompare, formatLabelSelector, selectorMatches, selectorString } from './selector.ts';
 import { nodeRoles } from './workloads.ts';
 
@@ -53,6 +55,14 @@ export function describe(obj: KObject, events: KEvent[], now: number, related: D
       return describeNamespace(obj, related);
     case 'Node':
       return describeNode(obj, own, now, related);
+    case 'ResourceQuota':
+      return describeQuota(obj); // kubectl shows no events for quotas and LimitRanges
+    case 'LimitRange':
+      return describeLimitRange(obj);
+    case 'ConfigMap':
+      return describeConfigMap(obj, own, now);
+    case 'Secret':
+      return describeSecret(obj); // kubectl shows no events for Secrets
     default:
       return describeGeneric(obj, own, now);
   }

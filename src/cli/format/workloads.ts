@@ -4,8 +4,10 @@
 import type { Container, KEvent, KObject, LabelSelector } from '../../objects/types.ts';
 import { formatAge, parseTime } from './age.ts';
 import { ENDPOINTS_HEADERS, endpointsRow } from './endpoints.ts';
+import { CONFIGMAP_HEADERS, configMapRow, SECRET_HEADERS, secretRow } from './config.ts';
 import { formatQuantity, parseQuantity } from './quantity.ts';
 import { POD_HEADERS, POD_WIDE_HEADERS, podRow } from './pods.ts';
+import { LIMITRANGE_HEADERS, limitRangeRow, QUOTA_HEADERS, quotaRow } from './quota.ts';
 import { byteCompare, formatLabels, formatLabelSelector, selectorString } from './selector.ts';
 import { renderTable, withNamespaceColumn } from './table.ts';
 
@@ -248,6 +250,10 @@ const KIND_ALIASES: Record<string, string> = {
   event: 'Event', events: 'Event', ev: 'Event',
   service: 'Service', services: 'Service', svc: 'Service',
   endpoints: 'Endpoints', ep: 'Endpoints',
+  resourcequota: 'ResourceQuota', resourcequotas: 'ResourceQuota', quota: 'ResourceQuota',
+  limitrange: 'LimitRange', limitranges: 'LimitRange', limits: 'LimitRange',
+  configmap: 'ConfigMap', configmaps: 'ConfigMap', cm: 'ConfigMap',
+  secret: 'Secret', secrets: 'Secret',
   hpa: 'HorizontalPodAutoscaler', horizontalpodautoscaler: 'HorizontalPodAutoscaler', horizontalpodautoscalers: 'HorizontalPodAutoscaler',
 };
 
@@ -299,6 +305,14 @@ function layoutFor(kind: string, opts: TableOptions): Layout {
       return { headers: ENDPOINTS_HEADERS, row: (o) => endpointsRow(o, now) };
     case 'HorizontalPodAutoscaler':
       return { headers: HPA_HEADERS, row: (o) => hpaRow(o, now) };
+    case 'ResourceQuota':
+      return { headers: QUOTA_HEADERS, row: (o) => quotaRow(o, now) };
+    case 'LimitRange':
+      return { headers: LIMITRANGE_HEADERS, row: (o) => limitRangeRow(o) };
+    case 'ConfigMap':
+      return { headers: CONFIGMAP_HEADERS, row: (o) => configMapRow(o, now) };
+    case 'Secret':
+      return { headers: SECRET_HEADERS, row: (o) => secretRow(o, now) };
     default:
       return { headers: GENERIC_HEADERS, row: (o) => genericRow(o, now) };
   }

@@ -1,0 +1,169 @@
+// Throughput benchmark: one Deployment of R replicas applied to a cluster of N nodes on the sim
+// runtime, until every pod is Running on its node and that status is visible on the node where it
+// was applied. Pods per second end to end, and what it cost each node.
+//
+//   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,100x1000,100x10000]
+//
+// The nodes run several per process (scripts/bench/groups.ts, 4 processes) over real WebSockets
+// on 127.33.0.x, with the default preset. The Deployment goes to node 1 through the API; a watch
+// on node 1 (the same API) follows the pods: done when R pods are Running with every container
+// ready, bound to a node, none being deleted. Per size: pods/s = R / (last Running − apply), the
+// times at which 10 / 50 / 90 % were Running, and per node: CPU (all node processes' CPU time ÷
+// N ÷ R: the CPU one node spends per pod of the cluster), RSS, objects held, records merged,
+// bytes sent. The headline is the last size (full: 100 nodes, 10,000 replicas; --quick: 20
+// nodes, 1,000 replicas). Anchors (not run here): kube-scheduler's CI minimum of 680–810 pods/s
+// at 5,000 nodes (scheduler only, no kubelets), kwok about 20 pods/s, Nomad's C2M about 1,500/s.
+
+import type { ApiClient } from '../../src/api/client.ts';
+import { emit, progress, quick, round } from './lib.ts';
+import { GroupCluster } from './groups.ts';
+
+const sizesArg = (() => {
+  const i = process.argv.indexOf('--sizes');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+const SIZES: { n: number; r: number }[] = (sizesArg ?? (quick ? '20x1000' : '20x1000,100x1000,100x10000'))
+  .split(',').map((s) => {
+    const [n, r] = s.split('x').map(Number);
+    if (!(n >= 1 && r >= 1)) throw new Error(`--sizes: expected NODESxREPLICAS[,...], got ${s}`);
+    return { n, r };
+  });
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let current: GroupCluster | undefined;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    progress(`${sig}: stopping`);
+    (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+const manifest = (replicas: number) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: tp }
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: tp }
+  template:
+    metadata:
+      labels: { app: tp }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: app
+          image: busybox:latest
+          command: ["sh", "-c", "exec httpd -f -p 8080"]
+          resources:
+            requests: { cpu: 10m, memory: 8Mi }
+`;
+
+const isRunning = (p: any) =>
+  p.status?.phase === 'Running' && !!p.spec?.nodeName && !p.metadata?.deletionTimestamp &&
+  (p.status.containerStatuses ?? []).length > 0 && p.status.containerStatuses.every((s: any) => s.ready);
+
+async function run(n: number, r: number) {
+  const cluster = new GroupCluster({ nodes: n, perProcess: Math.ceil(n / 4), prefix: `tp${n}`, hostPrefix: '127.33.0' });
+  current = cluster;
+  try {
+    await cluster.start();
+    await cluster.waitConverged();
+    await sleep(2000);
+    const api: ApiClient = await cluster.client();
+    const running = new Set<string>();
+    const nodesOf = new Map<string, string>();
+    const watch = await api.stream('watch', { kind: 'pods', selector: 'app=tp', noInitial: true }, (ev: any) => {
+      const name = ev.object?.metadata?.name;
+      if (!name) return;
+      if (ev.type !== 'DELETED' && isRunning(ev.object)) {
+        running.add(name);
+        nodesOf.set(name, ev.object.spec.nodeName);
+      } else running.delete(name);
+    });
+    const before = await cluster.stats();
+    const t0 = now();
+    await api.request('apply', { manifest: manifest(r) });
+    const marks: Record<string, number> = {};
+    const timeoutMs = Math.max(120_000, r * 200);
+    const deadline = Date.now() + timeoutMs;
+    let lastLog = Date.now();
+    for (let i = 0; running.size < r; i++) {
+      const done = running.size / r;
+      for (const q of [10, 50, 90]) if (marks[`t${q}_s`] === undefined && done >= q / 100) marks[`t${q}_s`] = round((now() - t0) / 1000);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s with ${running.size}/${r} pods Running`);
+      if (Date.now() - lastLog > 5000) {
+        lastLog = Date.now();
+        progress(`  ${running.size}/${r} Running after ${((now() - t0) / 1000).toFixed(1)} s`);
+      }
+      await sleep(5);
+    }
+    const t1 = now();
+    for (const q of [10, 50, 90]) marks[`t${q}_s`] ??= round((t1 - t0) / 1000);
+    const seconds = (t1 - t0) / 1000;
+    watch.cancel();
+    const after = await cluster.stats();
+    const cpu = after.reduce((s, g) => s + g.cpuS, 0) - before.reduce((s, g) => s + g.cpuS, 0);
+    const rss = after.reduce((s, g) => s + g.rss, 0);
+    const nodes = after.flatMap((g) => g.nodes);
+    const mean = (f: (x: (typeof nodes)[number]) => number) => nodes.reduce((s, x) => s + f(x), 0) / nodes.length;
+    const perNode = new Map<string, number>();
+    for (const node of nodesOf.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+    const counts = [...perNode.values()];
+    return {
+      nodes: n,
+      replicas: r,
+      pods_per_s: round(r / seconds, 1),
+      seconds: round(seconds),
+      ...marks,
+      pods_per_node_min: Math.min(...counts),
+      pods_per_node_max: Math.max(...counts),
+      nodes_used: perNode.size,
+      cpu_core_s: round(cpu, 1),
+      cpu_ms_per_pod_per_node: round((cpu * 1000) / r / n, 3),
+      cpu_cores_busy: round(cpu / seconds, 2),
+      rss_per_node_mib: round(rss / n / 2 ** 20, 1),
+      objects_per_node: Math.round(mean((x) => x.objects)),
+      merged_per_node: Math.round(mean((x) => x.replicator.merged ?? 0)),
+      pushed_per_node: Math.round(mean((x) => x.replicator.pushed ?? 0)),
+      sent_mib_per_node: round(mean((x) => x.transport?.sentBytes ?? 0) / 2 ** 20, 2),
+      processes: cluster.groups.length,
+    };
+  } finally {
+    await cluster.stop();
+    current = undefined;
+  }
+}
+
+const results: Awaited<ReturnType<typeof run>>[] = [];
+try {
+  for (const { n, r } of SIZES) {
+    progress(`${n} nodes, a Deployment of ${r} replicas`);
+    const res = await run(n, r);
+    progress(`${n} nodes × ${r} pods: ${JSON.stringify(res)}`);
+    results.push(res);
+  }
+} catch (e) {
+  progress(`FAILED: ${(e as Error).stack}`);
+  await current?.stop();
+  process.exit(1);
+}
+const head = results[results.length - 1];
+const met = head.pods_per_s >= 1000;
+emit({
+  benchmark: 'throughput',
+  target: '>= 1,000 pods/s end to end (apply → every pod Running, visible on the applying node)',
+  met,
+  anchor: 'kube-scheduler CI minimum 680–810 pods/s at 5,000 nodes (scheduler only, no kubelets); kwok ≈ 20 pods/s; Nomad C2M ≈ 1,500/s (not run here)',
+  command: `node --import tsx scripts/bench/throughput.ts${quick ? ' --quick' : ''}`,
+  ...(met ? {} : {
+    note: `${head.pods_per_s} pods/s with ${head.nodes} nodes on ${head.processes} processes sharing this machine's cores: every node keeps every object, so the cluster's CPU is N × (CPU per node per pod = ${head.cpu_ms_per_pod_per_node} ms); on one core per node that is ${round(1000 / head.cpu_ms_per_pod_per_node, 0)} pods/s per node's budget. See docs/benchmarks-cluster.md`,
+  }),
+  nodes: head.nodes,
+  replicas: head.replicas,
+  pods_per_s: head.pods_per_s,
+  seconds: head.seconds,
+  sizes: results,
+});
+process.exit(0);
