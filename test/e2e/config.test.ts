@@ -7,11 +7,10 @@
 // Secret's value. An immutable ConfigMap refuses new data.
 // deno-lint-ignore-file no-explicit-any
 
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDockerNode } from '../support/e2e.ts';
-import { cliCommand, ROOT, until } from '../support/node-process.ts';
+import { until } from '../support/node-process.ts';
 
 const test = suite('e2e docker: ConfigMap and Secret');
 const e = withDockerNode(test, 'e2e-config');
@@ -90,23 +89,7 @@ const running = async (name: string) => {
   return p?.status?.containerStatuses?.[0]?.state?.running && p;
 };
 
-/** `starling ARGS` as a process against the test node; bounded (60 s). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { cmd, args: argv } = cliCommand([...args, '--config', e.node.configPath]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, HOME: e.node.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs?: number) => e.cli(args, timeoutMs);
 
 test('env from a ConfigMap and a Secret (valueFrom, envFrom), files from both, read-only', async () => {
   const res = await e.c.request('apply', { manifest: CONFIG('a=1\\nb=2\\n') + '---' + POD });

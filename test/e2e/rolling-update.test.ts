@@ -6,13 +6,12 @@
 // brings v1 back through its old ReplicaSet, pause/restart/resume and `scale` to 5 and 1 work,
 // and `rollout status` exits 1 on a missed progress deadline (a pod whose image is missing).
 
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KObject } from '../../src/objects/types.ts';
 import { containersOf } from '../support/docker.ts';
-import { withDockerNode } from '../support/e2e.ts';
-import { cliCommand, ROOT, sleep, until } from '../support/node-process.ts';
+import { type CliRun, withDockerNode } from '../support/e2e.ts';
+import { sleep, until } from '../support/node-process.ts';
 
 const test = suite('e2e docker: rolling update');
 const e = withDockerNode(test, 'e2e-roll');
@@ -41,33 +40,8 @@ spec:
           ports: [{ containerPort: 8080 }]
 `;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as its own process against the suite's node; bounded in time. */
-function cli(args: string[], timeoutMs = 60_000): Promise<Run> {
-  const { cmd, args: argv } = cliCommand([...args, '--config', e.node.configPath]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, HOME: e.node.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+const cli = (args: string[], timeoutMs?: number) => e.cli(args, timeoutMs);
+const show = (r: CliRun) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 const pods = async (app = 'web') => (await e.c.request('get', { kind: 'pods', selector: `app=${app}` })).items as KObject[];
 const deployment = async (name = 'web') => await e.c.request('get', { kind: 'deploy', name }) as KObject;

@@ -7,14 +7,13 @@
 // reaches the pods of both nodes. Every connection the test makes goes to loopback and every loop
 // is bounded.
 
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ApiClient } from '../../src/api/client.ts';
 import { docker } from '../support/docker.ts';
 import { httpGet as get } from '../support/http.ts';
 import { withDockerNode } from '../support/e2e.ts';
-import { cliCommand, ROOT, until } from '../support/node-process.ts';
+import { until } from '../support/node-process.ts';
 import { ProcessCluster } from '../support/process-cluster.ts';
 
 const test = suite('e2e docker: Service');
@@ -56,23 +55,7 @@ spec:
   ports: [{ name: http, port: ${PORT}, targetPort: http }]
 `;
 
-/** `starling ARGS` as a process against the test node; bounded (60 s). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { cmd, args: argv } = cliCommand([...args, '--config', e.node.configPath]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, HOME: e.node.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs?: number) => e.cli(args, timeoutMs);
 
 const readyPods = async () =>
   ((await e.c.request('get', { kind: 'pods', selector: 'app=web' })).items as any[])
