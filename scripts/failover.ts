@@ -24,11 +24,12 @@
 // Every process it started is killed (by pid) and every data dir (and, on docker, every container
 // of its nodes) removed, also when it fails (exit 1, with the reason) or is interrupted.
 
+import { pathToFileURL } from 'node:url';
 import type { ApiClient } from '../src/api/client.ts';
 import { sleep } from '../test/support/node-process.ts';
 import { isRunning, ProcessCluster, spread } from '../test/support/process-cluster.ts';
 
-interface Options {
+export interface Options {
   nodes: number;
   pods: number;
   repeat: number;
@@ -43,7 +44,7 @@ function usage(msg: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): Options {
+export function parse(argv: string[]): Options {
   const o: Options = { nodes: 5, pods: 50, repeat: 1, runtime: 'sim', preset: 'default', timeoutS: 60, hostBase: 50 };
   const int = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
@@ -105,7 +106,7 @@ spec:
 ${runtime === 'docker' ? '          ports: [{ containerPort: 8080 }]\n' : ''}`;
 
 const started = Date.now();
-const log = (m: string) => process.stderr.write(`[failover ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${m}\n`);
+export const log = (m: string) => process.stderr.write(`[failover ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${m}\n`);
 const short = (name: string) => name.replace(/^.*-(n\d+)$/, '$1');
 const secs = (ms: number) => Math.round(ms) / 1000;
 
@@ -131,7 +132,22 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function main(o: Options, cluster: ProcessCluster): Promise<number> {
+export interface FailoverResult {
+  benchmark: 'failover';
+  nodes: number;
+  pods: number;
+  repeats: number;
+  runtime: string;
+  preset: string;
+  p50_s: number;
+  max_s: number;
+  samples_s: number[];
+  detect_s: number[];
+  moved: number[];
+}
+
+/** Runs the repetitions on a cluster made with `clusterFor(o)`; the caller stops the cluster. */
+export async function runFailover(o: Options, cluster: ProcessCluster): Promise<FailoverResult> {
   const timeoutMs = o.timeoutS * 1000;
   const clients = new Map<string, ApiClient>();
   const clientOf = async (name: string) => {
@@ -212,7 +228,7 @@ async function main(o: Options, cluster: ProcessCluster): Promise<number> {
 
   for (const c of clients.values()) c.close();
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  const result = {
+  const result: FailoverResult = {
     benchmark: 'failover',
     nodes: o.nodes,
     pods: o.pods,
@@ -226,8 +242,7 @@ async function main(o: Options, cluster: ProcessCluster): Promise<number> {
     moved,
   };
   log(`failover p50 ${result.p50_s} s, max ${result.max_s} s over ${samples.length} repetition(s)`);
-  process.stdout.write(JSON.stringify(result) + '\n');
-  return 0;
+  return result;
 }
 
 function withDeadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
@@ -236,36 +251,50 @@ function withDeadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-const opts = parse(process.argv.slice(2));
-const cluster = new ProcessCluster({
-  nodes: opts.nodes,
-  prefix: 'failover',
-  runtime: opts.runtime,
-  hostBase: opts.hostBase,
-  extra: ['--preset', opts.preset],
-  startTimeoutMs: opts.timeoutS * 1000,
-});
-let cleaning: Promise<void> | undefined;
-const cleanup = () => (cleaning ??= (async () => {
-  log(`stopping ${opts.nodes} nodes and removing their data dirs${opts.runtime === 'docker' ? ' and containers' : ''}`);
-  await cluster.stop();
-})());
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    log(`${sig}: cleaning up`);
-    cleanup().finally(() => process.exit(130));
+/** The cluster the options describe (not started). */
+export function clusterFor(o: Options): ProcessCluster {
+  return new ProcessCluster({
+    nodes: o.nodes,
+    prefix: 'failover',
+    runtime: o.runtime,
+    hostBase: o.hostBase,
+    extra: ['--preset', o.preset],
+    startTimeoutMs: o.timeoutS * 1000,
   });
 }
 
-let code = 1;
-try {
-  code = await main(opts, cluster);
-} catch (e) {
-  log(`FAILED: ${(e as Error).message}`);
-  const tail = cluster.nodes.map((n) => `--- ${n.name} (last lines)\n${n.proc.log.trim().split('\n').slice(-8).join('\n')}`).join('\n');
-  process.stderr.write(`${tail}\n`);
-  code = 1;
-} finally {
-  await cleanup();
+/** The last lines of every node's log, for failures. */
+export function nodeLogTails(cluster: ProcessCluster): string {
+  return cluster.nodes.map((n) => `--- ${n.name} (last lines)\n${n.proc.log.trim().split('\n').slice(-8).join('\n')}`).join('\n');
 }
-process.exit(code);
+
+// run as a script (scripts/failover), not when imported (scripts/bench/failover.ts)
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const opts = parse(process.argv.slice(2));
+  const cluster = clusterFor(opts);
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= (async () => {
+    log(`stopping ${opts.nodes} nodes and removing their data dirs${opts.runtime === 'docker' ? ' and containers' : ''}`);
+    await cluster.stop();
+  })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      log(`${sig}: cleaning up`);
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  let code = 1;
+  try {
+    const result = await runFailover(opts, cluster);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    code = 0;
+  } catch (e) {
+    log(`FAILED: ${(e as Error).message}`);
+    process.stderr.write(`${nodeLogTails(cluster)}\n`);
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(code);
+}

@@ -73,6 +73,12 @@ export interface NodeConfig {
   imagePull: BackoffConfig;
   /** grace period when stopping a container if the pod sets none, s. Kubernetes: 30 */
   defaultGraceSeconds: number;
+  /**
+   * how long a deleted pod that a Service selects keeps running before its containers get
+   * SIGTERM, so that every node's proxy has stopped sending it connections (taken from its grace
+   * period; docs/services.md), ms. Default 1000
+   */
+  endpointDrainMs: number;
   /** how long a node waits for in-flight writes on a graceful stop, ms. Default 5000 */
   shutdownTimeoutMs: number;
   /** largest manifest or API frame accepted, bytes. Default 3 MiB (etcd's request limit is 1.5 MiB, kubectl's 3 MiB) */
@@ -114,6 +120,7 @@ export const defaultConfig: NodeConfig = {
   crashLoop: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   imagePull: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
   defaultGraceSeconds: 30,
+  endpointDrainMs: 1_000,
   shutdownTimeoutMs: 5_000,
   maxFrameBytes: 3 * 1024 * 1024,
   eventsPerObject: 50,

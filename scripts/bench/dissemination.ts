@@ -13,6 +13,7 @@
 // (or events); an apply or event that misses a node within 10 s counts as 10 s.
 // --quick: N = 20 and 50, 10 applies each.
 
+import { defaultGossip } from '../../src/config.ts';
 import { emit, numberArg, percentile, progress, quick, round } from './lib.ts';
 import { GroupCluster } from './groups.ts';
 import { SerfCluster, serfVersion } from './serf.ts';
@@ -24,6 +25,19 @@ const sizesArg = (() => {
 const SIZES = sizesArg ?? (quick ? [20, 50] : [20, 50, 100]);
 const APPLIES = numberArg('applies', quick ? 10 : 50);
 const MISS_S = 10;
+/**
+ * Membership timing of the Starling nodes: `lan` (default here) is memberlist's LAN profile, the
+ * one the Serf agents run with (probe 1 s, ack timeout 500 ms, gossip 200 ms); `--gossip
+ * default` keeps Starling's 300 ms probes. It does not change how an apply spreads (pushed to
+ * every member at once, no gossip), but 100 nodes in 4 processes on 2 shared cores start up with
+ * event loops late by more than Starling's 150 ms ack timeout, and nodes falsely declared dead
+ * would not be sent the applies.
+ */
+const GOSSIP = (() => {
+  const i = process.argv.indexOf('--gossip');
+  return i >= 0 ? process.argv[i + 1] : 'lan';
+})();
+const LAN_GOSSIP = { ...defaultGossip, probeIntervalMs: 1000, probeTimeoutMs: 500, gossipIntervalMs: 200 };
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,11 +70,13 @@ interface SizeResult {
   cpu_per_node_cores: number;
   rss_per_node_mib: number;
   processes: number;
+  /** the node processes' worst event-loop delay while applying, ms */
+  lag_max_ms: number;
 }
 
 async function starling(n: number) {
   const perProcess = Math.ceil(n / 4);
-  const cluster = new GroupCluster({ nodes: n, perProcess, prefix: `diss${n}`, hostPrefix: '127.31.0' });
+  const cluster = new GroupCluster({ nodes: n, perProcess, prefix: `diss${n}`, hostPrefix: '127.31.0', config: GOSSIP === 'lan' ? { gossip: LAN_GOSSIP } : undefined });
   current.push(cluster);
   await cluster.start();
   await cluster.waitConverged();
@@ -107,6 +123,7 @@ async function starling(n: number) {
     cpu_per_node_cores: cpu / wall / n,
     rss_per_node_mib: rss / n / 2 ** 20,
     processes: cluster.groups.length,
+    lag_max_ms: Math.round(Math.max(...after.map((g) => g.lagMaxMs))),
   };
 }
 
@@ -170,6 +187,7 @@ try {
       cpu_per_node_cores: round(st.cpu_per_node_cores, 4),
       rss_per_node_mib: round(st.rss_per_node_mib, 1),
       processes: st.processes,
+      lag_max_ms: st.lag_max_ms,
     };
     progress(`N = ${n}: ${JSON.stringify(r)}`);
     results.push(r);
@@ -193,6 +211,7 @@ emit({
   command: `node --import tsx scripts/bench/dissemination.ts${quick ? ' --quick' : ''}`,
   ...(met ? {} : { note: `p99 ${largest.p99_s} s at N=${largest.n} (Serf ${largest.serf_p99_s} s)${at100 ? '' : '; 100 nodes not run (--quick)'}` }),
   applies: APPLIES,
+  gossip: GOSSIP,
   p50_s: largest.p50_s,
   p99_s: largest.p99_s,
   serf_p99_s: largest.serf_p99_s,

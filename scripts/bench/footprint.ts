@@ -104,7 +104,7 @@ async function main() {
     anchor: 'k3s agent ≈ 275 MB RSS and 3 % of a core idle (k3s docs); kubelet system-reserved guidance 200–300 MiB (not run here)',
     command: `node --import tsx scripts/bench/footprint.ts${quick ? ' --quick' : ''}`,
     ...(met ? {} : {
-      note: `${missed.join('; ')}. Node.js 20 itself is about 41 MB RSS before any module is loaded; the rest is the code of the node's modules (ws/http, dockerode with docker-modem and ssh2, classic-level, xstate, yaml, msgpackr) and their heaps. What would fix it: loading only what a node uses (no ssh2/ssh transport for a local socket), or a runtime with a smaller baseline.`,
+      note: `${missed.join('; ')}: Node.js 20 alone is about 41 MB RSS (35 MB of it its own binary's pages) before any module; the Docker client stack (dockerode, docker-modem with ssh2, BuildKit's gRPC) adds about 25 MB, the rest of the node's modules and heap the remainder.`,
     }),
     window_s: WINDOW_S,
     idle_docker: out(idleDocker),

@@ -5,6 +5,9 @@
 // child is killed by pid when the benchmark ends (stop(), or the exit hook if it dies first).
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client.ts';
 import type { NodeConfig } from '../../src/config.ts';
 import { progress } from './lib.ts';
@@ -211,6 +214,11 @@ export class GroupCluster {
       await g.call({ op: 'stop', graceful: false }, 20_000).catch(() => {});
       await g.kill();
     }));
+    // the data dirs of a process that had to be killed (node-group.ts: starling-bench-NAME-*)
+    const mine = new Set(this.names.map((n) => `starling-bench-${n}-`));
+    for (const d of readdirSync(tmpdir())) {
+      if (mine.has(d.slice(0, d.lastIndexOf('-') + 1))) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+    }
   }
 
   /** The last log lines of every group, for failures. */

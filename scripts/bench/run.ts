@@ -4,9 +4,11 @@
 // reproduce it, the machine, and — where a target is missed — why and what would fix it, and
 // "How cost grows" from what footprint and restart measured.
 //
-//   npm run bench [-- --quick] [-- --only startup,burst] [-- --timeout S] [-- --out FILE]
-//   node --import tsx scripts/bench/run.ts [--quick] [--only NAMES] [--timeout S] [--out FILE]
+//   npm run bench [-- --quick] [-- --only startup,burst] [-- --timeout S] [-- --out FILE] [-- --report]
+//   node --import tsx scripts/bench/run.ts [--quick] [--only NAMES] [--timeout S] [--out FILE] [--report]
 //
+// --only runs some benchmarks and keeps the others' last results (docs/benchmarks.json) in the
+// page; --report runs nothing and writes the page again from those results.
 // --quick is passed to every benchmark (smaller counts; the whole run fits in 5 minutes on two
 // cores). A benchmark that is missing, fails or runs over its bound is reported as such in the
 // table, never left out. Progress of the benchmarks goes to stderr as they run. Each benchmark
@@ -14,7 +16,7 @@
 // its nodes, removes its containers), then SIGKILL for the whole group 20 s later.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type BenchResult, machine, progress, quick, round } from './lib.ts';
@@ -28,18 +30,25 @@ function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
-const only = arg('only')?.split(',').map((s) => s.trim()).filter(Boolean);
+/** --report: run nothing, write the page again from the last results (docs/benchmarks.json) */
+const reportOnly = process.argv.includes('--report');
+const only = reportOnly ? [] : arg('only')?.split(',').map((s) => s.trim()).filter(Boolean);
 const boundS = Number(arg('timeout') ?? (quick ? 90 : 1800));
 const outFile = arg('out') ?? join(ROOT, 'docs/benchmarks.md');
 
 interface Outcome {
   name: string;
+  /** when it ran (ISO) and whether with --quick */
+  at?: string;
+  quick?: boolean;
   status: 'ok' | 'missing' | 'failed' | 'timeout';
   result?: BenchResult & Record<string, any>;
   seconds: number;
   load: [number, number];
   detail?: string;
 }
+
+let interrupted = false;
 
 function runOne(name: string): Promise<Outcome> {
   const file = join(ROOT, 'scripts/bench', `${name}.ts`);
@@ -72,8 +81,11 @@ function runOne(name: string): Promise<Outcome> {
       group('SIGTERM');
       killTimer = setTimeout(() => group('SIGKILL'), 20_000);
     }, boundS * 1000);
-    // this runner stopped: its benchmark stops too
-    const forward = () => group('SIGTERM');
+    // this runner stopped: its benchmark stops too (and no later one starts)
+    const forward = () => {
+      interrupted = true;
+      group('SIGTERM');
+    };
     process.once('SIGINT', forward);
     process.once('SIGTERM', forward);
     child.on('close', (code, signal) => {
@@ -120,12 +132,22 @@ const WHAT: Record<string, string> = {
 
 /** What was found and done (profiling) and what would close the rest of the gap, per benchmark. */
 const ANALYSIS: Record<string, string> = {
-  startup: `Profiled (every Docker API call timed in-process): the node's own work from \`apply\` to the pod bound and its sandbox requested is about 2 ms, and from the app container started to the watch seeing Running about 1 ms. The rest is the engine: a Starling pod is two containers, as a Kubernetes pod is — the sandbox (pause) container that holds the network namespace, created and started with bridge networking like the plain \`docker run\` (create ≈ 30–50 ms, start ≈ 230 ms here), then the app container joined to it (create ≈ 20 ms, start ≈ 100 ms: a joined container skips the network set-up). That second container is the ratio. What would close it: start a pod's app container create while its sandbox starts (saves the ~20 ms create), or run single-container pods without a sandbox (changes pod semantics: the pod IP and ports would not survive a container restart), or a pool of pre-started sandboxes (Docker cannot relabel or rename a running container's hostname, so the pod's hostname and adoption labels would need another mechanism).`,
+  startup: `Profiled (every Docker API call timed in-process): the node's own work from \`apply\` to the pod bound and its sandbox requested is about 2 ms, and from the app container started to the watch seeing Running about 1 ms. The rest is the engine: a Starling pod is two containers, as a Kubernetes pod is — the sandbox (pause) container that holds the network namespace, created and started with bridge networking like the plain \`docker run\` (create ≈ 30–50 ms, start ≈ 230 ms here under load), then the app container joined to it (create ≈ 20 ms, start ≈ 50–100 ms: a joined container skips the network set-up). That second container is the gap, which the p50 ratio shows best: with 50 samples the p99 is the slowest one, so it follows the slowest \`docker run\` as much as Starling. What would close the gap: create a pod's app container while its sandbox starts (about 20 ms of it), or run single-container pods without a sandbox (changes pod semantics: the pod IP and ports would not survive a container restart), or a pool of pre-started sandboxes (Docker cannot change a running container's hostname or labels, so the pod's hostname and adoption after a restart would need another mechanism).`,
   burst: `The node creates all R pods within about 20 ms of the \`apply\` and binds them at once; from then on the engine is the bottleneck: R sandbox starts with bridge networking contend in dockerd (10 at once took 1.4–2.5 s each here), then R joined app containers. Swarm starts R single containers. With two container starts per pod, half of Swarm's time would need the engine to start containers about 4× faster in parallel than it does for Swarm. What would close it: a sandbox-less path for single-container pods (see startup), or talking to containerd/CRI directly with pre-created network namespaces (CNI) instead of dockerd's libnetwork.`,
-  'api-latency': `Profiled: a \`get\` costs the node about 0.1 ms; an \`apply\` about 0.7 ms, of which parsing the YAML text (the yaml library: lexer, parser, composer) is about 0.5 ms, validation 0.1 ms, the commit (msgpack + LevelDB write batch) and the Deployment actor's SYNC the rest. The tail (p99) is queueing behind those on the node's one JavaScript thread and, on this shared two-core machine, the node process being descheduled by the others (busy runs of 100–200 ms with far fewer CPU samples than milliseconds in the profile). Fixed: the Deployment's SYNC no longer scans every ReplicaSet and pod of the namespace (an owner index in the store). What would fix the rest: parse manifests in the client (as kubectl does: it sends JSON, the API server never parses YAML), and answer \`get\` from a thread that does not run actors.`,
-  footprint: `Node.js 20 itself is about 41 MB RSS (35 MB of it the node binary's own pages) before any module is loaded; the node's modules (ws, http, dockerode with docker-modem and ssh2, classic-level, xstate, yaml, msgpackr) and their heaps add about 40 MB. Fixed: \`bin/starling.js\` ran the TypeScript through tsx's loader, which runs in a thread of its own (a second V8 isolate): about 30 MB and 0.3 s of start-up per node, and most of the idle CPU. It now runs a bundle of the sources made with esbuild (cached in node_modules/.cache/starling, remade when a source changes; tsx stays the fallback). What would fix the rest: not loading the SSH transport of docker-modem for a local socket, loading dockerode only on the Docker runtime, or a runtime with a smaller baseline.`,
+  'api-latency': `Profiled: a \`get\` costs the node about 0.15 ms (its WebSocket frames and msgpack included); an \`apply\` about 0.7 ms, of which parsing the YAML text (the yaml library: lexer, parser, composer) is about 0.5 ms, validation 0.1 ms, the commit (msgpack + LevelDB write batch) and the Deployment actor's SYNC the rest. The tail (p99) is queueing behind those on the node's one JavaScript thread and, on this shared two-core machine, the node process being descheduled by the others (busy runs of 100–200 ms with far fewer CPU samples than milliseconds in the profile). Fixed: the Deployment's SYNC no longer scans every ReplicaSet and pod of the namespace (an owner index in the store). What would fix the rest: parse manifests in the client (as kubectl does: it sends JSON, the API server never parses YAML), and answer \`get\` from a thread that does not run actors.`,
+  footprint: `Node.js 20 itself is about 41 MB RSS (35 MB of it the node binary's own pages) before any module is loaded. Fixed: \`bin/starling.js\` ran the TypeScript through tsx's loader, which runs in a thread of its own (a second V8 isolate): about 30 MB and 0.3 s of start-up per node, and most of its idle CPU; it now runs a bundle of the sources made with esbuild (cached in node_modules/.cache/starling, made again when a source changes; tsx stays the fallback). And dockerode — with docker-modem's SSH transport (ssh2) and BuildKit's gRPC, about 25 MB and 0.2 s — is loaded only when a Docker runtime is made, so a sim node does without it. What would fix the rest on a Docker node: a Docker client without the SSH and gRPC parts (the Engine API over the local socket needs neither), or a runtime with a smaller baseline.`,
   restart: `Profiled: every restored actor used to build a whole xstate machine (\`machine.provide()\`, about 0.3 ms each) and rewrite its snapshot to LevelDB although nothing had changed; controllers found their pods by scanning every pod of the namespace (quadratic with many ReplicaSets); resuming pods matched containers by scanning the whole container list per pod. Fixed: one provided machine per kind, an actor record is written on restore only when its state, status or host changed, an owner index in the store, containers grouped by pod once, LevelDB read 1,000 entries per call. What remains grows with the objects: every object, actor record and event (about 5 per pod) is read and msgpack-decoded, and every actor is restored before the API answers; on the sim runtime the containers do not survive the restart (they live in the node's memory), so every pod also re-creates its sandbox — a Docker node adopts its running containers instead. What would fix it: answer reads as soon as the store is loaded and restore actors in the background (or lazily, on their first event), load events on demand, and msgpackr record structures for smaller, faster records.`,
 };
+
+/** The product changes the one-node benchmarks led to, with what the benchmark showed before (same machine, --quick). */
+const CHANGES = [
+  '- `bin/starling.js` runs a bundle of the sources (esbuild, cached in node_modules/.cache/starling, made again when a source changes) instead of loading TypeScript through tsx\'s loader thread. `starling --help` 0.55–0.68 s → 0.17–0.29 s; an idle node 108 MB → 75–83 MB RSS.',
+  '- dockerode (with docker-modem\'s ssh2 and BuildKit\'s gRPC) is loaded only when a Docker runtime is made: an idle sim node 78–88 MB → 63–64 MB; with 100 pods 150 MB → 82 MB.',
+  '- ActorHost makes each kind\'s machine once (`machine.provide()` per actor built a whole machine, about 0.3 ms), and an actor restored from its snapshot is not written back unless its state, status or host changed (it was: every actor, every restart).',
+  '- The store indexes objects by owner uid (`Store.ownedBy`): ReplicaSets and Deployments find their pods, and deletes their dependents, without scanning the namespace (that was quadratic with many ReplicaSets, at every pod status change and at every restart).',
+  '- Small ones: resuming pods groups the runtime\'s containers by pod once (it scanned them per pod); LevelDB is read 1,000 entries per call at start; a status write skips comparing the spec when it is the same object; `isoTime` formats each second once.',
+  '- Restart, 2,000 objects: 9.7–14.5 s → 1.6–4 s (398 objects: 5.0–5.8 s → 0.6–1.4 s), RSS 418 MB → 204–249 MB; building them (2,000 objects on a sim node) 27 s → 8–11 s.',
+];
 
 const fmtMet = (o: Outcome) =>
   o.status === 'missing' ? 'not run (missing)' : o.status === 'timeout' ? '**timed out**' : o.status === 'failed' ? '**failed**' : o.result!.met ? 'yes' : '**no**';
@@ -150,14 +172,15 @@ function growth(outcomes: Outcome[]): string[] {
         (fp.pods_1000_sim ? `; with 1,000 pods ${fp.pods_1000_sim.rss_mb} MB (about ${fp.rss_per_pod_kb_1000} KB per pod)` : '') +
         `. CPU: idle ${fp.idle_docker?.cpu_pct} % of a core (Docker runtime), ${fp.idle_sim?.cpu_pct} % (sim), with 100 pods ${fp.pods_100_sim?.cpu_pct} %` +
         (fp.pods_1000_sim ? `, with 1,000 pods ${fp.pods_1000_sim.cpu_pct} %` : '') +
-        '. A pod costs memory for its object, its actor (xstate actor and persisted snapshot with its last 20 transitions) and its events (about 5, up to 50); idle CPU per pod is near zero (no polling per pod: Docker events and timers only).',
+        '. RSS per pod falls as pods are added (the V8 heap and the modules are shared): a pod costs its object, its actor (a live xstate actor, and its persisted snapshot with its last 20 transitions) and its events (about 5, up to 50), about 40 KB of heap in all. Idle CPU grows with pods only through the periodic sweeps — metrics every 5 s and garbage collection every 10 s walk the pods a node runs (Docker events, not polling, tell a node what its containers do).',
     );
   }
   if (rs) {
     lines.push(
       `- **Objects (restart).** ${rs.small_objects} objects: serving after ${rs.small_p50_s} s (RSS ${rs.small_rss_mb} MB); ` +
         `${rs.objects} objects: ${rs.p50_s} s (RSS ${rs.rss_mb} MB, data dir ${rs.data_dir_mb} MB) — about ${rs.ms_per_1000_objects} ms per 1,000 objects on top of ` +
-        `${rs.boot_s} s for the runtime and modules. Restart time and memory grow linearly with the objects a node holds (every node holds every object of the cluster).`,
+        `${rs.boot_s} s for the runtime and modules; the CPU the node spent until serving was ${rs.small_cpu_s} s and ${rs.cpu_s} s (less sensitive than wall time to the shared machine). ` +
+        'Restart time and memory grow linearly with the objects a node holds — and every node holds every object of the cluster, so this is the cost per node of the cluster\'s size, whatever the number of nodes. The RSS right after a restart is higher than a settled node\'s (the heap grows during the restart and shrinks later).',
     );
   }
   const tp = outcomes.find((o) => o.name === 'throughput')?.result;
@@ -170,9 +193,13 @@ function markdown(outcomes: Outcome[], startedAt: Date, totalS: number): string 
   const m = machine();
   const out: string[] = [];
   out.push('# Benchmarks', '');
-  out.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}\` (scripts/bench/run.ts) on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; the whole run took ${Math.round(totalS)} s. ` +
+  const anyQuick = outcomes.some((o) => o.quick);
+  out.push(`Written by \`npm run bench\` (scripts/bench/run.ts) on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` +
+    (!only ? ` (the whole run: ${Math.round(totalS)} s). `
+      : only.length ? ` from a run of ${only.join(', ')} (${Math.round(totalS)} s) and, for the other rows, earlier runs — each dated in its section. `
+      : ' from the results of earlier runs, each dated in its section. ') +
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB memory, Node ${m.node}. ` +
-    (quick ? 'This was a `--quick` run (smaller counts); run `npm run bench` for the full figures. ' : '') +
+    (anyQuick ? 'Rows from a `--quick` run use smaller counts (see each section); `npm run bench` gives the full figures. ' : '') +
     'The machine was shared with other work while it ran (the load average before and after each benchmark is in its section), so absolute times are noisy; the targets held against an anchor (startup, burst) compare with it in the same run.');
   out.push('');
   out.push('| benchmark | figure | target | met | anchor |');
@@ -183,12 +210,14 @@ function markdown(outcomes: Outcome[], startedAt: Date, totalS: number): string 
   }
   out.push('', '## How cost grows', '');
   out.push(...growth(outcomes));
+  out.push('', '## What was changed for these figures', '');
+  out.push(...CHANGES);
   for (const o of outcomes) {
     const r = o.result;
     out.push('', `## ${o.name}`, '');
     if (WHAT[o.name]) out.push(WHAT[o.name], '');
     out.push(`- Reproduce: \`${r?.command ?? `node --import tsx scripts/bench/${o.name}.ts${quick ? ' --quick' : ''}`}\``);
-    out.push(`- Machine: ${m.cores} cores, ${m.memory_gib} GiB; load average ${round(o.load[0], 1)} before, ${round(o.load[1], 1)} after; ran ${Math.round(o.seconds)} s`);
+    out.push(`- Run: ${o.at ? `${o.at.slice(0, 16).replace('T', ' ')} UTC, ` : ''}${o.quick ? '`--quick`, ' : ''}${Math.round(o.seconds)} s; machine: ${m.cores} cores, ${m.memory_gib} GiB; load average ${round(o.load[0], 1)} before, ${round(o.load[1], 1)} after`);
     if (o.status !== 'ok') out.push(`- **${o.status === 'missing' ? 'Not run' : o.status === 'timeout' ? 'Timed out' : 'Failed'}:** ${o.detail?.split('\n')[0] ?? ''}`);
     if (o.detail && o.status !== 'missing') out.push('', '```', o.detail.split('\n').slice(1).join('\n').trim() || '(no output)', '```');
     if (r) {
@@ -211,7 +240,7 @@ function markdown(outcomes: Outcome[], startedAt: Date, totalS: number): string 
 const startedAt = new Date();
 const t0 = Date.now();
 // what the Docker benchmarks need (Docker Engine with Swarm mode, dockerd running, busybox:latest); idempotent
-{
+if (!reportOnly) {
   const setup = spawnSync('bash', [join(ROOT, 'scripts/setup')], { cwd: ROOT, stdio: ['ignore', 2, 2], timeout: 600_000 });
   if (setup.status !== 0) progress('bench: scripts/setup failed; the Docker benchmarks will report why');
 }
@@ -221,7 +250,11 @@ for (const name of only ?? BENCHMARKS) {
     progress(`bench: unknown benchmark ${name}; known: ${BENCHMARKS.join(', ')}`);
     process.exit(2);
   }
-  const o = await runOne(name);
+  const o = { ...(await runOne(name)), at: new Date().toISOString(), quick };
+  if (interrupted) {
+    progress('bench: interrupted; docs/benchmarks.md left as it was');
+    process.exit(130);
+  }
   progress(`bench: ${name}: ${o.status}${o.result ? `, met: ${o.result.met}` : ''} (${Math.round(o.seconds)} s)`);
   outcomes.push(o);
 }
@@ -229,5 +262,19 @@ const totalS = (Date.now() - t0) / 1000;
 for (const o of outcomes) {
   process.stdout.write(`${JSON.stringify(o.result ?? { benchmark: o.name, status: o.status, met: false, note: o.detail?.split('\n')[0] })}\n`);
 }
-writeFileSync(outFile, markdown(outcomes, startedAt, totalS));
-progress(`bench: ${outcomes.length} benchmarks in ${Math.round(totalS)} s; wrote ${outFile}`);
+// With --only, the other benchmarks keep their last results (kept beside the page as JSON), so
+// the table stays whole when benchmarks are run one by one.
+const jsonFile = outFile.replace(/\.md$/, '') + '.json';
+let previous: Outcome[] = [];
+if (only && existsSync(jsonFile)) {
+  try {
+    previous = JSON.parse(readFileSync(jsonFile, 'utf8')).outcomes ?? [];
+  } catch { /* start afresh */ }
+}
+const all: Outcome[] = BENCHMARKS.flatMap((name) => {
+  const o = outcomes.find((x) => x.name === name) ?? previous.find((x) => x.name === name);
+  return o ? [o] : [];
+});
+writeFileSync(jsonFile, `${JSON.stringify({ outcomes: all }, null, 1)}\n`);
+writeFileSync(outFile, markdown(all, startedAt, totalS));
+progress(`bench: ${outcomes.length} benchmarks in ${Math.round(totalS)} s; wrote ${outFile} and ${jsonFile}`);

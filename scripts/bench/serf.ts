@@ -140,6 +140,30 @@ export class SerfCluster {
     }
   }
 
+  /**
+   * Resolves with, per agent in `agents`, when it first logs a line matching `pattern` from now
+   * on (subscribe before the action that causes it); rejects after timeoutMs.
+   */
+  expect(pattern: RegExp, agents: number[], timeoutMs: number): Promise<Map<number, number>> {
+    const got = new Map<number, number>();
+    return new Promise((resolve, reject) => {
+      const off = this.onLine((l) => {
+        if (!agents.includes(l.agent) || got.has(l.agent) || !pattern.test(l.line)) return;
+        got.set(l.agent, l.at);
+        if (got.size === agents.length) done();
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} at ${agents.length - got.size} of ${agents.length} serf agents`));
+      }, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve(got);
+      }
+    });
+  }
+
   alive(i: number) {
     const p = this.procs[i];
     return !!p && p.exitCode === null && p.signalCode === null;
@@ -157,8 +181,11 @@ export class SerfCluster {
   /** Starts a killed agent again (same name and address), joining a live one; waits until all see it. */
   async restart(i: number, timeoutMs = 60_000): Promise<void> {
     const via = this.hosts.findIndex((_, k) => k !== i && this.alive(k));
+    const others = this.names.map((_, k) => k).filter((k) => k !== i && this.alive(k));
+    const back = this.expect(new RegExp(`serf: EventMemberJoin: ${this.names[i]} `), others, timeoutMs);
     this.spawnAgent(i, `${this.hosts[via]}:${SERF_PORT}`);
     await this.until(`${this.names[i]} to rejoin`, () => this.joined[i].size >= this.opts.n, timeoutMs);
+    await back;
   }
 
   /** Sends a user event (not coalesced) through agent i's RPC; resolves when `serf event` exits. */

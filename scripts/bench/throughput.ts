@@ -2,7 +2,8 @@
 // runtime, until every pod is Running on its node and that status is visible on the node where it
 // was applied. Pods per second end to end, and what it cost each node.
 //
-//   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,100x1000,100x10000]
+//   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,50x5000,100x1000,100x10000]
+//                                                  [--gossip lan|default]
 //
 // The nodes run several per process (scripts/bench/groups.ts, 4 processes) over real WebSockets
 // on 127.33.0.x, with the default preset. The Deployment goes to node 1 through the API; a watch
@@ -10,11 +11,14 @@
 // ready, bound to a node, none being deleted. Per size: pods/s = R / (last Running − apply), the
 // times at which 10 / 50 / 90 % were Running, and per node: CPU (all node processes' CPU time ÷
 // N ÷ R: the CPU one node spends per pod of the cluster), RSS, objects held, records merged,
-// bytes sent. The headline is the last size (full: 100 nodes, 10,000 replicas; --quick: 20
-// nodes, 1,000 replicas). Anchors (not run here): kube-scheduler's CI minimum of 680–810 pods/s
-// at 5,000 nodes (scheduler only, no kubelets), kwok about 20 pods/s, Nomad's C2M about 1,500/s.
+// bytes sent. The headline is the last size run (full: 100 nodes, 10,000 replicas — skipped when
+// the machine has not the ~21 GiB it takes, then 100 × 1,000; --quick: 20 nodes, 1,000
+// replicas). Anchors (not run here): kube-scheduler's CI minimum of 680–810 pods/s at 5,000 nodes
+// (scheduler only, no kubelets), kwok about 20 pods/s, Nomad's C2M about 1,500/s.
 
+import { freemem } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
+import { defaultGossip } from '../../src/config.ts';
 import { emit, progress, quick, round } from './lib.ts';
 import { GroupCluster } from './groups.ts';
 
@@ -22,12 +26,25 @@ const sizesArg = (() => {
   const i = process.argv.indexOf('--sizes');
   return i >= 0 ? process.argv[i + 1] : undefined;
 })();
-const SIZES: { n: number; r: number }[] = (sizesArg ?? (quick ? '20x1000' : '20x1000,100x1000,100x10000'))
+const SIZES: { n: number; r: number }[] = (sizesArg ?? (quick ? '20x1000' : '20x1000,50x5000,100x1000,100x10000'))
   .split(',').map((s) => {
     const [n, r] = s.split('x').map(Number);
     if (!(n >= 1 && r >= 1)) throw new Error(`--sizes: expected NODESxREPLICAS[,...], got ${s}`);
     return { n, r };
   });
+/**
+ * Failure detection timing: `lan` (default here) is memberlist's LAN profile, as Serf uses it —
+ * probe every 1 s, 500 ms ack timeout, gossip every 200 ms — instead of Starling's own 300 ms
+ * probes: N nodes share this machine's cores, so a node's event loop can be late by seconds while
+ * thousands of pods come up, and with 300 ms probes that reads as a failure (each false death
+ * evicts the node's pods and the run measures the churn instead). `--gossip default` keeps
+ * Starling's defaults.
+ */
+const GOSSIP = (() => {
+  const i = process.argv.indexOf('--gossip');
+  return i >= 0 ? process.argv[i + 1] : 'lan';
+})();
+const LAN_GOSSIP = { ...defaultGossip, probeIntervalMs: 1000, probeTimeoutMs: 500, gossipIntervalMs: 200 };
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,7 +82,7 @@ const isRunning = (p: any) =>
   (p.status.containerStatuses ?? []).length > 0 && p.status.containerStatuses.every((s: any) => s.ready);
 
 async function run(n: number, r: number) {
-  const cluster = new GroupCluster({ nodes: n, perProcess: Math.ceil(n / 4), prefix: `tp${n}`, hostPrefix: '127.33.0' });
+  const cluster = new GroupCluster({ nodes: n, perProcess: Math.ceil(n / 4), prefix: `tp${n}`, hostPrefix: '127.33.0', config: GOSSIP === 'lan' ? { gossip: LAN_GOSSIP } : undefined });
   current = cluster;
   try {
     await cluster.start();
@@ -129,6 +146,8 @@ async function run(n: number, r: number) {
       pushed_per_node: Math.round(mean((x) => x.replicator.pushed ?? 0)),
       sent_mib_per_node: round(mean((x) => x.transport?.sentBytes ?? 0) / 2 ** 20, 2),
       processes: cluster.groups.length,
+      gossip: GOSSIP,
+      lag_max_ms: Math.round(Math.max(...after.map((g) => g.lagMaxMs))),
     };
   } finally {
     await cluster.stop();
@@ -136,9 +155,23 @@ async function run(n: number, r: number) {
   }
 }
 
+/**
+ * Every node holds every pod: about 22 KiB per pod per node (measured, docs/benchmarks-cluster.md)
+ * on top of about 12 MiB per node. A size that would not fit in 80 % of the free memory is
+ * skipped (100 nodes × 10,000 pods needs about 21 GiB), not run into the OOM killer.
+ */
+const needBytes = (n: number, r: number) => n * (12 * 2 ** 20 + r * 22 * 2 ** 10);
+const skipped: string[] = [];
+
 const results: Awaited<ReturnType<typeof run>>[] = [];
 try {
   for (const { n, r } of SIZES) {
+    if (needBytes(n, r) > 0.8 * freemem()) {
+      const why = `${n}x${r}: needs about ${(needBytes(n, r) / 2 ** 30).toFixed(1)} GiB of memory (every node holds every pod), ${(freemem() / 2 ** 30).toFixed(1)} GiB free`;
+      progress(`skipping ${why}`);
+      skipped.push(why);
+      continue;
+    }
     progress(`${n} nodes, a Deployment of ${r} replicas`);
     const res = await run(n, r);
     progress(`${n} nodes × ${r} pods: ${JSON.stringify(res)}`);
@@ -147,6 +180,10 @@ try {
 } catch (e) {
   progress(`FAILED: ${(e as Error).stack}`);
   await current?.stop();
+  process.exit(1);
+}
+if (!results.length) {
+  progress(`FAILED: no size could run (${skipped.join('; ')})`);
   process.exit(1);
 }
 const head = results[results.length - 1];
@@ -158,12 +195,13 @@ emit({
   anchor: 'kube-scheduler CI minimum 680–810 pods/s at 5,000 nodes (scheduler only, no kubelets); kwok ≈ 20 pods/s; Nomad C2M ≈ 1,500/s (not run here)',
   command: `node --import tsx scripts/bench/throughput.ts${quick ? ' --quick' : ''}`,
   ...(met ? {} : {
-    note: `${head.pods_per_s} pods/s with ${head.nodes} nodes on ${head.processes} processes sharing this machine's cores: every node keeps every object, so the cluster's CPU is N × (CPU per node per pod = ${head.cpu_ms_per_pod_per_node} ms); on one core per node that is ${round(1000 / head.cpu_ms_per_pod_per_node, 0)} pods/s per node's budget. See docs/benchmarks-cluster.md`,
+    note: `${skipped.length ? `skipped ${skipped.join('; ')}. ` : ''}${head.pods_per_s} pods/s with ${head.nodes} nodes on ${head.processes} processes sharing this machine's cores: every node keeps every object, so the cluster's CPU is N × (CPU per node per pod = ${head.cpu_ms_per_pod_per_node} ms); on one core per node that is ${round(1000 / head.cpu_ms_per_pod_per_node, 0)} pods/s per node's budget. See docs/benchmarks-cluster.md`,
   }),
   nodes: head.nodes,
   replicas: head.replicas,
   pods_per_s: head.pods_per_s,
   seconds: head.seconds,
   sizes: results,
+  ...(skipped.length ? { skipped } : {}),
 });
 process.exit(0);

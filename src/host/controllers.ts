@@ -63,6 +63,15 @@ function podSummary(p: KObject): PodSummary {
   };
 }
 
+/**
+ * Pods a ReplicaSet creates per SYNC, as Kubernetes' ReplicaSet controller caps creations per
+ * sync (its burstReplicas, 500): the rest follow at the next SYNC, which their own creation
+ * triggers. A ReplicaSet of thousands then comes up in steps of one turn of the event loop each
+ * instead of one long turn that holds up the node's probes and acks (and those of the nodes
+ * that merge the pods).
+ */
+export const BURST_REPLICAS = 100;
+
 export function replicaSetBinding(objects: ObjectService): KindBinding {
   // pods asked for and not yet stored (admission takes a round trip): not asked for twice, as
   // Kubernetes' controller keeps "expectations"
@@ -78,7 +87,7 @@ export function replicaSetBinding(objects: ObjectService): KindBinding {
       if (!rs || rs.metadata.deletionTimestamp) return;
       for (const cmd of ctx.commands as ReplicaSetCommand[]) {
         if (cmd.type === 'createPods') {
-          const count = cmd.count - (inFlight.get(key) ?? 0);
+          const count = Math.min(BURST_REPLICAS, cmd.count - (inFlight.get(key) ?? 0));
           if (count <= 0) continue;
           const spec = rs.spec as ReplicaSetSpec;
           const pods = Array.from({ length: count }, () => ({

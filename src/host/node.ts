@@ -124,6 +124,7 @@ export class StarlingNode {
       podGone: (k) => this.objects.finalize(k),
       schedule: (k) => this.scheduler.schedule(k),
       serviceEnv: (pod) => this.services.envFor(pod),
+      selectedByService: (pod) => this.services.selects(pod),
       log: this.log,
     });
     this.services = new NodeServices({
@@ -382,7 +383,10 @@ export class StarlingNode {
     }
     if (!this.started) return;
     this.transport.setAddress(m.name, m.meta.addr);
-    this.rebalance();
+    // placement counts alive and suspect members alike: only coming into or leaving that set
+    // moves actors (a rebalance visits every object)
+    const counts = (s: string | undefined) => s === 'alive' || s === 'suspect';
+    if (counts(m.state) !== counts(prev)) this.rebalance();
     const nodeKey = objectKey('Node', '', m.name);
     this.host.send(nodeKey, { type: 'MEMBER', state: m.state, meta: { ...m.meta }, at: this.clock.now() });
     if (m.state === 'alive' && prev !== 'alive' && prev !== 'suspect' && m.name !== this.name) {

@@ -369,12 +369,15 @@ export class ObjectService {
     return started;
   }
 
-  /** Schedules a SYNC for an actor; several pokes in one tick make one SYNC. */
+  /** Schedules a SYNC for an actor; several pokes in one turn of the event loop make one SYNC. */
   poke(key: ObjectKey) {
     this.pokes.add(key);
     if (this.pokeScheduled) return;
     this.pokeScheduled = true;
-    queueMicrotask(() => {
+    // after the current turn of the event loop and its I/O: the changes of every message and
+    // bind answer that arrived together make one SYNC (a SYNC lists what the actor owns, so one
+    // per change would cost O(pods²) while a ReplicaSet of thousands of pods comes up)
+    setImmediate(() => {
       this.pokeScheduled = false;
       const keys = [...this.pokes];
       this.pokes.clear();

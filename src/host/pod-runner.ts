@@ -36,6 +36,8 @@ export interface PodRunnerDeps {
   schedule(key: ObjectKey): void;
   /** Kubernetes' service variables for the pod's containers (the Services of its namespace now) */
   serviceEnv?(pod: KObject): { name: string; value: string }[];
+  /** whether a Service of the pod's namespace selects it (its termination drains first) */
+  selectedByService?(pod: KObject): boolean;
   log(msg: string): void;
 }
 
@@ -271,7 +273,10 @@ export class PodRunner {
         return;
       case 'killPod': {
         const grace = spec.terminationGracePeriodSeconds ?? this.d.config.defaultGraceSeconds;
-        await this.removeAll(pod.uid, grace);
+        // a Service's endpoint: out of every node's proxy before SIGTERM (taken from the grace period)
+        const drainMs = grace > 0 && this.d.selectedByService?.(obj) ? Math.min(this.d.config.endpointDrainMs, grace * 1000) : 0;
+        if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+        await this.removeAll(pod.uid, Math.max(0, grace - Math.ceil(drainMs / 1000)));
         await rm(this.podDir(pod.uid), { recursive: true, force: true });
         for (const slot of [...this.lastDead.keys()]) if (slot.startsWith(`${key}/`)) this.lastDead.delete(slot);
         host.send(key, { type: 'STOPPED', at: this.d.now() });

@@ -15,6 +15,8 @@ import type { KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, objectKey } from '../objects/types.ts';
 import type { ContainerRuntime } from '../runtime/types.ts';
 import type { Change, WatchListener } from '../store/store.ts';
+import { selects } from '../../actors/service-logic.ts';
+import { isHeadless, serviceSummary } from '../host/service-binding.ts';
 import { type EnvVar, serviceEnvVars } from './env.ts';
 import { ServiceProxy } from './proxy.ts';
 import { endpointsKey, type ListenAddress, proxyTable } from './table.ts';
@@ -138,6 +140,12 @@ export class NodeServices {
   envFor(pod: KObject): EnvVar[] {
     if ((pod.spec as { enableServiceLinks?: boolean } | undefined)?.enableServiceLinks === false) return [];
     return serviceEnvVars(this.opts.store.list('Service', pod.metadata.namespace ?? 'default'), this.containerHost);
+  }
+
+  /** Whether a Service of the pod's namespace that the proxy serves (not headless) selects the pod. */
+  selects(pod: KObject): boolean {
+    return this.opts.store.list('Service', pod.metadata.namespace ?? 'default')
+      .some((s) => !isHeadless(s) && selects(serviceSummary(s).selector, pod.metadata.labels));
   }
 
   /** Several changes in one tick make one refresh. */
