@@ -61,7 +61,7 @@ export interface NodeConfig {
   leftEvictionMs: number;
   /** how long a scheduler waits for a node to answer a bind, ms. Default 2000 */
   bindTimeoutMs: number;
-  /** how often a node looks for objects whose owner is gone (garbage collection), ms. Default 10000 */
+  /** how often a node looks for objects whose owner is gone (garbage collection) and re-SYNCs the controllers it hosts, ms. Default 10000 */
   gcIntervalMs: number;
   /** how often a node samples the CPU and memory of its containers (`top`, autoscaling), ms. Default 5000 */
   metricsIntervalMs: number;
@@ -87,8 +87,6 @@ export interface NodeConfig {
   eventsPerObject: number;
   /** transitions kept per actor for `starling actors KIND/NAME`. Default 20 */
   transitionsPerActor: number;
-  /** how often a node re-checks its containers against Docker as a safety net, ms (the event stream is primary). Default 10000 */
-  resyncIntervalMs: number;
   /** sandbox (pause) image; must be present locally. Default busybox:latest */
   sandboxImage: string;
   /** bound on one image pull attempt, ms. Default 15000 */
@@ -125,7 +123,6 @@ export const defaultConfig: NodeConfig = {
   maxFrameBytes: 3 * 1024 * 1024,
   eventsPerObject: 50,
   transitionsPerActor: 20,
-  resyncIntervalMs: 10_000,
   sandboxImage: 'busybox:latest',
   pullTimeoutMs: 15_000,
 };
@@ -136,7 +133,6 @@ export const testConfig: NodeConfig = {
   crashLoop: { initialMs: 500, maxMs: 4_000, resetAfterMs: 20_000 },
   imagePull: { initialMs: 500, maxMs: 4_000, resetAfterMs: 20_000 },
   defaultGraceSeconds: 2,
-  resyncIntervalMs: 2_000,
   gcIntervalMs: 2_000,
   metricsIntervalMs: 1_000,
   hpaSyncMs: 2_000,
@@ -163,7 +159,6 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   positive('maxFrameBytes', c.maxFrameBytes);
   positive('eventsPerObject', c.eventsPerObject);
   positive('transitionsPerActor', c.transitionsPerActor);
-  positive('resyncIntervalMs', c.resyncIntervalMs);
   positive('pullTimeoutMs', c.pullTimeoutMs);
   for (const [k, v] of Object.entries(c.gossip)) positive(`gossip.${k}`, v);
   for (const [k, v] of Object.entries(c.replication)) positive(`replication.${k}`, v);

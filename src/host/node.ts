@@ -39,6 +39,9 @@ import { serviceBinding } from './service-binding.ts';
 /** Kinds whose objects have an actor. */
 export const ACTOR_KINDS = new Set(['Pod', 'ReplicaSet', 'Deployment', 'Namespace', 'Node', 'HorizontalPodAutoscaler', 'Service']);
 
+/** Controllers the periodic sweep SYNCs (see scheduleGc). */
+const RESYNCED_KINDS = new Set(['ReplicaSet', 'Deployment', 'Service']);
+
 export interface ClusterParts {
   transport: Transport;
   /** membership over the node's shared transport */
@@ -265,6 +268,9 @@ export class StarlingNode {
    * (deleted, or replaced by a same-named owner with another uid — e.g. two nodes that both
    * created it while they disagreed about membership) is deleted. Each node sweeps only the
    * objects whose actors it hosts, so no two nodes delete the same object.
+   * The same sweep is the controllers' resync (as Kubernetes' informers resync): every
+   * ReplicaSet, Deployment and Service actor hosted here gets a SYNC, so a change whose SYNC was
+   * missed is acted on within one sweep instead of never.
    */
   private scheduleGc() {
     this.gcTimer = this.clock.setTimeout(() => {
@@ -281,6 +287,7 @@ export class StarlingNode {
           this.objects.delete(key);
         }
       }
+      for (const key of this.host.keys()) if (RESYNCED_KINDS.has(parseKey(key).kind)) this.objects.poke(key);
       this.scheduleGc();
     }, this.opts.config.gcIntervalMs);
   }

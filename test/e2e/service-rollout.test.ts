@@ -79,10 +79,16 @@ async function traffic(hosts: string[], port: number, stop: Promise<unknown>): P
   return t;
 }
 
+/** What the last check saw (in the failure message when a rollout does not complete). */
+let seen = '';
+
 /** The rollout is complete as `rollout status` judges it. */
 async function rolledOut(): Promise<boolean> {
   const d = await c.request('get', { kind: 'deploy', name: 'web' }) as KObject;
   const st = d.status ?? {};
+  const pods = ((await c.request('get', { kind: 'pods', selector: 'app=web' })).items as KObject[])
+    .map((p) => `${p.metadata.name}@${p.spec.nodeName ?? '-'}:${p.status?.phase}${p.metadata.deletionTimestamp ? ':Terminating' : ''}:${(p.status?.conditions ?? []).find((x: any) => x.type === 'Ready')?.status ?? '?'}`);
+  seen = `generation ${d.metadata.generation}, status ${JSON.stringify({ ...st, conditions: undefined })}, pods ${pods.join(' ')}, ready endpoints ${await readyEndpoints()}`;
   return (st.observedGeneration ?? 0) >= (d.metadata.generation ?? 1) && st.updatedReplicas === REPLICAS &&
     st.replicas === REPLICAS && st.availableReplicas === REPLICAS;
 }
@@ -119,7 +125,8 @@ async function rollThrough(to: string, start: () => Promise<unknown>) {
   const stop = new Promise<void>((r) => (finish = r));
   const loop = traffic(hosts, nodePort, stop);
   await start();
-  await until(`${to} rolled out`, async () => (await rolledOut()) && (await readyEndpoints()) === REPLICAS, 150_000);
+  await until(`${to} rolled out`, async () => (await rolledOut()) && (await readyEndpoints()) === REPLICAS, 150_000)
+    .catch((err) => Promise.reject(new Error(`${(err as Error).message}; last seen: ${seen}`)));
   finish();
   const t = await loop;
   assert.ok(t.sent >= 50, `a real load: ${t.sent} requests`);
