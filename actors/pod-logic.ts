@@ -184,7 +184,11 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
 
   switch (ev.type) {
     case 'PLACE':
-      if (!ctx.node) cmds.push({ type: 'schedule' });
+      if (!ctx.node) {
+        cmds.push({ type: 'schedule' });
+        // asked again if no answer (SCHEDULED or UNSCHEDULABLE) comes: a lost answer never strands the pod
+        ctx.placeRetryAt = ev.at + PLACE_RETRY_MS;
+      }
       return finish(ctx, ev.at);
     case 'UNSCHEDULABLE':
       if (!ctx.node) {
@@ -307,7 +311,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
     }
     case 'TICK':
       if (!ctx.node && ctx.placeRetryAt !== undefined && ctx.placeRetryAt <= ev.at) {
-        ctx.placeRetryAt = undefined;
+        ctx.placeRetryAt = ev.at + PLACE_RETRY_MS;
         cmds.push({ type: 'schedule' });
         return finish(ctx, ev.at);
       }

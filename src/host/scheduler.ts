@@ -204,7 +204,9 @@ export class Scheduler {
       if (refusals.length) this.d.log(`scheduling ${key}: ${refusals.join('; ')}`);
       this.d.send(key, { type: 'UNSCHEDULABLE', message: why, at: this.d.now() });
     } catch (e) {
+      // the pod's actor asks again after its retry interval
       this.d.log(`scheduling ${key}: ${(e as Error).message}`);
+      this.d.send(key, { type: 'UNSCHEDULABLE', message: `scheduling failed: ${(e as Error).message}`, at: this.d.now() });
     } finally {
       this.inFlight.delete(key);
       this.unassume(key);

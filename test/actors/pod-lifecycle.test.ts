@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { PLACE_RETRY_MS } from '../../actors/pod-logic.ts';
 import { PodHarness } from './pod-harness.ts';
 
 const test = suite('pod machine: lifecycle and restart policies');
@@ -14,6 +15,24 @@ test('Pending until scheduled, then ContainerCreating, then Running.Ready', () =
   assert.is(h.state, 'Running.Ready');
   assert.is(h.ctx.phase, 'Running');
   assert.is(h.container().restartCount, 0);
+});
+
+test('an unbound pod whose placement goes unanswered asks again, until it is scheduled', () => {
+  const h = new PodHarness([{ name: 'c' }]);
+  h.send({ type: 'PLACE' });
+  assert.equal(h.commands.map((c) => c.type), ['schedule']);
+  h.commands.length = 0;
+  // no SCHEDULED and no UNSCHEDULABLE: the answer was lost
+  h.now += PLACE_RETRY_MS - 1;
+  h.send({ type: 'TICK' });
+  assert.equal(h.commands.map((c) => c.type), [], 'not before the retry interval');
+  h.now += 1;
+  h.send({ type: 'TICK' });
+  assert.equal(h.commands.map((c) => c.type), ['schedule'], 'asked again');
+  h.commands.length = 0;
+  h.send({ type: 'SCHEDULED', node: 'n1' });
+  assert.is(h.ctx.placeRetryAt, undefined);
+  assert.is(h.state, 'ContainerCreating');
 });
 
 test('restartPolicy Never: a failing container makes the pod Failed, no restart', () => {
