@@ -3,6 +3,8 @@
 // Starling difference: a pod is reached at its node's address and the host port its container
 // port is published on (PodStatus.hostPorts), not at a pod IP.
 
+import { canonical } from './canonical.ts';
+
 export interface ServicePortSpec {
   /** '' when the Service has one unnamed port */
   name: string;
@@ -135,21 +137,9 @@ export function readyEndpoints(subsets: EndpointSubset[]): string[] {
   return subsets.flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? [{ port: 0 }]).map((p) => (p.port ? `${a.ip}:${p.port}` : a.ip))));
 }
 
-/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${
-      Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
-        .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')
-    }}`;
-  }
-  return JSON.stringify(v ?? null);
-}
-
 /** Whether the Endpoints object must be (re)written: absent, or different from what it should be. */
 export function endpointsChanged(desired: EndpointSubset[], current: EndpointSubset[] | null): boolean {
-  return current === null || canonicalJson(desired) !== canonicalJson(current);
+  return current === null || canonical(desired) !== canonical(current);
 }
 
 // ---- node ports ---------------------------------------------------------------------------------

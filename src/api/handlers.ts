@@ -11,7 +11,8 @@ import type { KObject, LabelSelector, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
 import { isoTime } from '../clock.ts';
-import { canonical, REVISION_ANNOTATION, TEMPLATE_HASH_LABEL } from '../host/controllers.ts';
+import { canonical } from '../../actors/canonical.ts';
+import { REVISION_ANNOTATION, TEMPLATE_HASH_LABEL } from '../host/controllers.ts';
 import type { DeploymentSpec, PodTemplateSpec } from '../objects/types.ts';
 
 export interface Stream {

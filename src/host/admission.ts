@@ -27,7 +27,7 @@ import type { KObject } from '../objects/types.ts';
 import { keyOf, objectKey } from '../objects/types.ts';
 import type { Store } from '../store/store.ts';
 import type { ActorHost } from './actor-host.ts';
-import { canonical } from './controllers.ts';
+import { canonical } from '../../actors/canonical.ts';
 import { aggregate, applyLimitDefaults, limitsPods, limitViolations } from './limit-ranger.ts';
 import { podRequest, quotaLimits, quotaStatus, resourceOf, totalUsage, usageOf } from './quota-usage.ts';
 

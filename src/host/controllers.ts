@@ -10,6 +10,7 @@ import {
   SAFE_ALPHABET,
   templateHash,
 } from '../../actors/deployment.ts';
+import { canonical } from '../../actors/canonical.ts';
 import { NAMESPACE_SCHEMA, type NamespaceContext, namespaceMachine } from '../../actors/namespace.ts';
 import { NODE_SCHEMA, type NodeContext, nodeMachine } from '../../actors/node.ts';
 import { isoTime } from '../clock.ts';
@@ -133,14 +134,6 @@ export function syncReplicaSet(objects: ObjectService, rs: KObject) {
   };
 }
 
-/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 /** The pod template as hashed: keys sorted, so equal templates hash equal. */
 export const hashOf = (d: KObject) => templateHash(canonical((d.spec as DeploymentSpec).template));
 

@@ -14,6 +14,7 @@
 // - Secret `type` defaults to `Opaque`; the well-known types require their keys.
 // - `immutable: true` freezes data, binaryData (and the flag itself); a Secret's type never changes.
 
+import { canonical } from '../../actors/canonical.ts';
 import type { FieldError } from '../errors.ts';
 import type { KObject } from '../objects/types.ts';
 import { base64Error, decodeBase64, decodedLength, encodeBase64 } from './base64.ts';
@@ -211,7 +212,7 @@ export function configContent(o: KObject): Record<string, unknown> {
 /** ValidateConfigMapUpdate / ValidateSecretUpdate: what may not change. */
 export function configUpdateErrors(old: KObject, next: KObject): FieldError[] {
   const errs: FieldError[] = [];
-  const same = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+  const same = (a: unknown, b: unknown) => canonical(a ?? {}) === canonical(b ?? {});
   if (next.kind === 'Secret') {
     const oldType = old.type ?? SECRET_TYPES.opaque;
     const newType = next.type ?? SECRET_TYPES.opaque;
@@ -226,12 +227,4 @@ export function configUpdateErrors(old: KObject, next: KObject): FieldError[] {
     }
   }
   return errs;
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (isObject(v)) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }

@@ -6,7 +6,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonical } from '../../src/host/controllers.ts';
+import { canonical } from '../../actors/canonical.ts';
 import type { KObject } from '../../src/objects/types.ts';
 import { objectKey } from '../../src/objects/types.ts';
 import {

@@ -1,6 +1,7 @@
 // `describe` in kubectl's layout (k8s.io/kubectl/pkg/describe): Pods, Deployments, ReplicaSets,
 // Namespaces and Nodes have their own describers; any other kind gets the generic one.
 
+import { canonical } from '../../../actors/canonical.ts';
 import type { Container, KEvent, KObject, PodSpec, PodStatus, PodTemplateSpec } from '../../objects/types.ts';
 import { formatAge, formatRFC1123Z, parseTime } from './age.ts';
 import {
@@ -190,16 +191,6 @@ function describePod(pod: KObject, events: KEvent[], now: number): string {
 // ---- Deployment ----
 
 const intOrString = (v: number | string | undefined, dflt: string): string => (v === undefined ? dflt : String(v));
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort(byteCompare)
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /** EqualIgnoreHash: pod templates equal apart from the pod-template-hash label. */
 function templatesEqual(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
