@@ -368,6 +368,19 @@ function sandboxLost(ctx: PodContext, at: number) {
   }
 }
 
+/**
+ * Whether RESUMED would change nothing: the node restarted and found the sandbox and every
+ * container the actor knows as it left them (a container waiting out a back-off waits on its own
+ * timer, `wakeAt`). The node skips sending it then — on a restart that is nearly every pod.
+ */
+export function resumeIsNoop(ctx: PodContext, ev: Extract<PodEvent, { type: 'RESUMED' }>): boolean {
+  if (ctx.terminating || ctx.sandbox !== 'ready' || !ev.sandboxAlive) return false;
+  return ctx.containers.every((c) => {
+    if (c.activity === 'running') return ev.observed.some((o) => o.name === c.name && o.id === c.id && o.running);
+    return c.activity === 'exited' || (c.activity === 'waiting' && c.retryAt !== undefined);
+  });
+}
+
 function resumed(ctx: PodContext, ev: Extract<PodEvent, { type: 'RESUMED' }>) {
   if (ctx.sandbox === 'creating') ctx.sandbox = 'none';
   if (ctx.sandbox === 'ready' && !ev.sandboxAlive) {

@@ -87,7 +87,14 @@ export async function nodeStart(p: Parsed): Promise<number> {
     throw new StarlingError('ConfigError', `cannot listen on ${host}:${port}: ${(e as Error).message}`);
   }
   const server = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
-  const runtime = createRuntime(runtimeKind, { nodeName: name, sandboxImage: config.sandboxImage, pullTimeoutMs: config.pullTimeoutMs });
+  const runtime = createRuntime(runtimeKind, {
+    nodeName: name,
+    sandboxImage: config.sandboxImage,
+    pullTimeoutMs: config.pullTimeoutMs,
+    // the simulated engine keeps its containers beside the node's data, so that they outlive the
+    // node process as Docker's do
+    stateFile: join_(dataDir, 'sim-engine'),
+  });
   const node = new StarlingNode({
     name, dataDir, host, port: boundPort, runtime, config, cpuMillis, memoryBytes, log,
     cluster: (meta, store) => wiring.parts(meta, store),

@@ -107,8 +107,8 @@ export class ActorHost {
       next: (snap: any) => this.persist(key, h, snap),
       error: (e: unknown) => this.onError(key, e),
     });
-    actor.start();
-    this.persist(key, h, actor.getSnapshot());
+    actor.start(); // notifies the subscriber of the first snapshot (persisted there)
+    if (h.lastJson === '') this.persist(key, h, actor.getSnapshot());
     return true;
   }
 

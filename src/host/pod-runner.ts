@@ -4,8 +4,8 @@
 
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command, ContainerDef, PodContext, PodInput } from '../../actors/pod.ts';
-import { POD_SCHEMA, podMachine } from '../../actors/pod.ts';
+import type { Command, ContainerDef, PodContext, PodEvent, PodInput } from '../../actors/pod.ts';
+import { POD_SCHEMA, podMachine, resumeIsNoop } from '../../actors/pod.ts';
 import { probeTiming, type ProbeTimings } from '../../actors/probes.ts';
 import { runProbe } from './probe-runner.ts';
 import type { NodeConfig } from '../config.ts';
@@ -119,7 +119,7 @@ export class PodRunner {
         const adoptable = ctx.containers.some((x) => x.activity === 'starting' && x.name === c.name);
         if (!known.has(c.id) && c.state === 'running' && !adoptable) await this.d.runtime.removeContainer(c.id);
       }
-      this.d.host.send(key, {
+      const resumed: PodEvent & { type: 'RESUMED' } = {
         type: 'RESUMED',
         at: this.d.now(),
         sandboxAlive: sandbox?.state === 'running',
@@ -131,7 +131,8 @@ export class PodRunner {
           startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
           finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
         })),
-      });
+      };
+      if (!resumeIsNoop(ctx, resumed)) this.d.host.send(key, resumed);
     }
     // containers of pods this node no longer has are removed
     for (const c of all) {

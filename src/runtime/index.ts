@@ -37,6 +37,7 @@ export function createRuntime(kind: RuntimeKind, opts: RuntimeOptions): Containe
         clock: opts.clock,
         startDelayMs: opts.startDelayMs,
         images: opts.images,
+        stateFile: opts.stateFile,
       });
     default:
       throw new StarlingError(

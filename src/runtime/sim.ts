@@ -25,7 +25,14 @@
 // - Images: pulls always fail (there is no registry); `images` / addImage() say what is present.
 //   Always with a present image uses it (as the docker runtime does when its pull fails).
 // - Events are delivered only between start() and stop(), like the docker runtime's stream.
+// - With `stateFile`, the simulated engine outlives the node process as dockerd does: its
+//   containers are written to the file (at most every `saveEveryMs`, and at stop()) and read
+//   back at start(). A container that was running goes on running; one whose program would have
+//   exited meanwhile is found exited, at the time it would have. After a SIGKILL, what changed
+//   since the last write is lost (those containers are gone, as if the engine had died too).
 
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { pack, unpack } from 'msgpackr';
 import { ImagePullError, notFound, RuntimeError } from '../errors.ts';
 import { isoTime, systemClock } from '../clock.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -52,6 +59,10 @@ export interface SimRuntimeOptions {
   startDelayMs?: number;
   /** images present on the node (default ['busybox:latest']) */
   images?: string[];
+  /** where the simulated engine keeps its containers between node processes (default: nowhere) */
+  stateFile?: string;
+  /** how often at most the containers are written to stateFile (default 1000 ms) */
+  saveEveryMs?: number;
 }
 
 /** What a simulated process does, derived from spec.sim or from command/args. */
@@ -324,22 +335,99 @@ export class SimRuntime implements ContainerRuntime {
   private started = false;
   private usedPorts = new Map<string, string>(); // hostIP|proto|port → sandbox id
   private nextPort = 32768;
+  private readonly stateFile?: string;
+  private readonly saveEveryMs: number;
+  private saveTimer?: TimerHandle;
+  private loaded = false;
 
   constructor(opts: SimRuntimeOptions) {
     this.nodeName = opts.nodeName;
     this.clock = opts.clock ?? systemClock;
     this.startDelayMs = opts.startDelayMs ?? 0;
     this.images = new Set((opts.images ?? ['busybox:latest']).map(normaliseImage));
+    this.stateFile = opts.stateFile;
+    this.saveEveryMs = opts.saveEveryMs ?? 1000;
   }
 
   start(): Promise<void> {
-    this.started = true;
-    return Promise.resolve();
+    return settle(() => {
+      if (this.stateFile && !this.loaded) this.load(this.stateFile);
+      this.loaded = true;
+      this.started = true;
+    });
   }
 
   stop(): Promise<void> {
-    this.started = false;
-    return Promise.resolve();
+    return settle(() => {
+      this.started = false;
+      if (this.saveTimer) this.clock.clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+      if (this.stateFile) this.save(this.stateFile);
+    });
+  }
+
+  // ---------------------------------------------------------------- the engine's state file
+
+  /** Something changed: write the containers within saveEveryMs. */
+  private changed() {
+    if (!this.stateFile || this.saveTimer || !this.started) return;
+    this.saveTimer = this.clock.setTimeout(() => {
+      this.saveTimer = undefined;
+      try {
+        this.save(this.stateFile!);
+      } catch (e) {
+        console.error(`starling: sim runtime: cannot write ${this.stateFile}: ${(e as Error).message}`);
+      }
+    }, this.saveEveryMs);
+  }
+
+  private save(file: string) {
+    const now = this.clock.now();
+    const containers = [...this.containers.values()].map((c) => ({
+      id: c.id, pod: c.pod, name: c.name, image: c.image, attempt: c.attempt, sandbox: c.sandbox,
+      state: c.state, exitCode: c.exitCode, startedAt: c.startedAt, finishedAt: c.finishedAt,
+      ports: c.ports, program: c.program, nextOutput: c.nextOutput, cpuLimit: c.cpuLimit,
+      cpuMs: c.cpuMs + this.coresOf(c) * (now - c.cpuSince), cpuSince: now,
+      log: c.log, logBase: c.logBase,
+    }));
+    writeFileSync(`${file}.tmp`, pack({ version: 1, nextPort: this.nextPort, containers }));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  private load(file: string) {
+    let state: { version: number; nextPort: number; containers: SimContainer[] };
+    try {
+      state = unpack(readFileSync(file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new RuntimeError(`sim runtime: cannot read its state from ${file}: ${(e as Error).message}`);
+    }
+    if (state?.version !== 1 || !Array.isArray(state.containers)) {
+      throw new RuntimeError(`sim runtime: ${file} is not a sim engine state (version 1)`);
+    }
+    this.nextPort = state.nextPort;
+    const now = this.clock.now();
+    for (const saved of state.containers) {
+      const c: SimContainer = { ...saved, timer: undefined, waiters: [], removed: false };
+      this.containers.set(c.id, c);
+      if (c.state !== 'running') continue;
+      // what the program did while the node was down
+      const exitAt = c.program.exitAfterMs === undefined ? undefined : c.startedAt! + c.program.exitAfterMs;
+      for (const o of c.program.outputs.slice(c.nextOutput)) {
+        if (c.startedAt! + o.atMs > Math.min(now, exitAt ?? now)) break;
+        this.appendLog(c, o.text);
+        c.nextOutput++;
+      }
+      if (exitAt !== undefined && exitAt <= now) {
+        c.cpuMs += this.coresOf(c) * (exitAt - c.cpuSince);
+        c.state = 'exited';
+        c.exitCode = c.program.exitCode;
+        c.finishedAt = exitAt;
+        continue;
+      }
+      for (const p of c.ports ?? []) this.usedPorts.set(`${p.hostIP}|${p.protocol}|${p.hostPort}`, c.id);
+      this.step(c);
+    }
   }
 
   /** Makes an image present on this node. */
@@ -424,6 +512,7 @@ export class SimRuntime implements ContainerRuntime {
       removed: false,
     };
     this.containers.set(id, c);
+    this.changed();
     return c;
   }
 
@@ -454,6 +543,7 @@ export class SimRuntime implements ContainerRuntime {
   private run(c: SimContainer) {
     const now = this.clock.now();
     c.state = 'running';
+    this.changed();
     c.startedAt = now;
     c.cpuSince = now;
     c.cpuMs = 0;
@@ -492,6 +582,7 @@ export class SimRuntime implements ContainerRuntime {
     c.cpuMs += this.coresOf(c) * (now - c.cpuSince);
     c.cpuSince = now;
     c.state = 'exited';
+    this.changed();
     c.exitCode = code;
     c.finishedAt = now;
     if (c.sandbox) this.releasePorts(c);
@@ -628,6 +719,7 @@ export class SimRuntime implements ContainerRuntime {
       if (c.timer) this.clock.clearTimeout(c.timer);
       c.removed = true;
       this.containers.delete(id);
+      this.changed();
       this.wake(c);
     });
   }
@@ -662,6 +754,7 @@ export class SimRuntime implements ContainerRuntime {
     c.cpuMs += this.coresOf(c) * (now - c.cpuSince);
     c.cpuSince = now;
     c.program = { ...c.program, cpu: Math.max(0, cores) };
+    this.changed();
   }
 
   /** Number of containers held (all states). */

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pullDelay, restartDelay } from '../../actors/backoff.ts';
+import { resumeIsNoop } from '../../actors/pod-logic.ts';
 import { BACKOFF, PodHarness } from './pod-harness.ts';
 
 const test = suite('pod machine: CrashLoopBackOff and ImagePullBackOff timing');
@@ -103,6 +104,27 @@ test('RESUMED after a node restart: running containers are adopted, dead ones re
   assert.is(r.container('a').restartCount, 0);
   assert.is(r.container('b').restartCount, 1);
   assert.is(r.container('b').activity, 'running');
+});
+
+test('resumeIsNoop: only when the sandbox and every running container are as the actor left them', () => {
+  const h = new PodHarness([{ name: 'a' }, { name: 'b' }]);
+  h.schedule();
+  const alive = [
+    { name: 'a', id: h.container('a').id!, running: true },
+    { name: 'b', id: h.container('b').id!, running: true },
+  ];
+  const ev = (sandboxAlive: boolean, observed: typeof alive) => ({ type: 'RESUMED' as const, at: h.now, sandboxAlive, observed });
+  assert.ok(resumeIsNoop(h.ctx, ev(true, alive)));
+  assert.not.ok(resumeIsNoop(h.ctx, ev(false, alive)), 'the sandbox died');
+  assert.not.ok(resumeIsNoop(h.ctx, ev(true, [alive[0]!, { ...alive[1]!, running: false }])), 'a container died');
+  assert.not.ok(resumeIsNoop(h.ctx, ev(true, [alive[0]!])), 'a container is gone');
+  assert.not.ok(resumeIsNoop(h.ctx, ev(true, [alive[0]!, { ...alive[1]!, id: 'other' }])), 'another container');
+  h.exit('b', 1);
+  h.now += 1000;
+  h.exit('b', 1); // waiting out a back-off, on its own timer
+  assert.is(h.container('b').activity, 'exited');
+  assert.ok(h.container('b').retryAt! > h.now);
+  assert.ok(resumeIsNoop(h.ctx, ev(true, [alive[0]!])));
 });
 
 test.run();

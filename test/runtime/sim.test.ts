@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../src/clock.ts';
@@ -238,6 +241,53 @@ s('tens of thousands of containers are cheap', async () => {
   assert.is((await rt.listContainers()).length, 2 * N);
   const elapsed = Date.now() - t0;
   assert.ok(elapsed < 20_000, `took ${elapsed} ms`);
+});
+
+s('stateFile: the engine outlives the node process, as dockerd does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'starling-sim-state-'));
+  try {
+    const stateFile = join(dir, 'sim-engine');
+    const clock = new SimulatedClock();
+    const a = new SimRuntime({ nodeName: 'n1', clock, stateFile, saveEveryMs: 500 });
+    await a.start();
+    const pod = newPod('keep');
+    const sbx = await a.createSandbox({ pod, hostIP: '127.0.0.1', ports: [{ containerPort: 80, protocol: 'TCP' }] });
+    const server = await a.startContainer(sbx.id, containerSpec(pod, 'server', ['httpd']));
+    const job = await a.startContainer(sbx.id, containerSpec(pod, 'job', ['sleep', '10']));
+    clock.advance(500); // the periodic write
+    const late = await a.startContainer(sbx.id, containerSpec(pod, 'late', ['httpd']));
+    // the node process dies (SIGKILL): what changed after the last write is lost with it
+    const killed = join(dir, 'sim-engine-at-kill');
+    copyFileSync(stateFile, killed);
+    await a.stop();
+    const b = new SimRuntime({ nodeName: 'n1', clock, stateFile: killed });
+    clock.advance(20_000);
+    await b.start();
+    const byId = new Map((await b.listContainers()).map((c) => [c.id, c]));
+    assert.is(byId.get(sbx.id)?.state, 'running', 'the sandbox kept running');
+    assert.equal(byId.get(sbx.id)?.ports, sbx.ports, 'with its ports');
+    assert.is(byId.get(server.id)?.state, 'running');
+    assert.is(byId.get(server.id)?.startedAt, server.startedAt);
+    assert.is(byId.get(job.id)?.state, 'exited', 'the job ended while the node was down');
+    assert.is(byId.get(job.id)?.exitCode, 0);
+    assert.is(byId.get(job.id)?.finishedAt, '2026-01-01T00:00:10Z', 'when it would have');
+    assert.not.ok(byId.has(late.id), 'started after the last write');
+    const clash = await b.createSandbox({ pod: newPod('clash'), hostIP: '127.0.0.1', ports: [{ containerPort: 80, protocol: 'TCP', hostPort: sbx.ports![0]!.hostPort }] })
+      .then(() => 'created', (e: Error) => e.message);
+    assert.match(clash, /already allocated/, 'the restored sandbox still holds its port');
+    // a clean stop writes everything; the next engine carries on from it
+    await b.removeContainer(job.id);
+    await b.stop();
+    const c = new SimRuntime({ nodeName: 'n1', clock, stateFile: killed });
+    await c.start();
+    assert.equal((await c.listContainers()).map((x) => x.id).sort(), [sbx.id, server.id].sort());
+    await c.stop();
+    writeFileSync(killed, 'not msgpack at all');
+    const garbage = await new SimRuntime({ nodeName: 'n1', clock, stateFile: killed }).start().then(() => 'started', (e: Error) => e.message);
+    assert.match(garbage, /sim-engine-at-kill/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 s.run();
