@@ -66,7 +66,9 @@ class Group {
   private pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
   private up: Promise<void>;
   constructor(readonly index: number, readonly names: string[], readonly hosts: string[], onEvent: Listener) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // BENCH_NODE_FLAGS: extra flags for the group processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+    const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    this.child = spawn(process.execPath, [...flags, '--import', 'tsx', CHILD], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     live.add(this.child);
     const keep = (d: Buffer) => {
       this.log += d.toString();
@@ -111,9 +113,12 @@ class Group {
   alive() {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
-  async kill() {
+  /** SIGKILL, after up to graceMs for the process to exit by itself (e.g. after a stop). */
+  async kill(graceMs = 0) {
     if (!this.alive() || !this.child.pid) return;
     const done = new Promise((r) => this.child.once('exit', r));
+    if (graceMs > 0) await Promise.race([done, new Promise((r) => setTimeout(r, graceMs))]);
+    if (!this.alive()) return;
     process.kill(this.child.pid, 'SIGKILL');
     await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
   }
@@ -211,8 +216,8 @@ export class GroupCluster {
     for (const c of this.clients) c.close();
     await Promise.all(this.groups.map(async (g) => {
       if (!g.alive()) return;
-      await g.call({ op: 'stop', graceful: false }, 20_000).catch(() => {});
-      await g.kill();
+      const stopped = await g.call({ op: 'stop', graceful: false }, 20_000).then(() => true, () => false);
+      await g.kill(stopped ? 5000 : 0); // a stopped group exits by itself (and writes its --cpu-prof)
     }));
     // the data dirs of a process that had to be killed (node-group.ts: starling-bench-NAME-*)
     const mine = new Set(this.names.map((n) => `starling-bench-${n}-`));
