@@ -248,6 +248,20 @@ export class Handlers {
       .sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
   }
 
+  /** Whether a request reads events: on a node that just started, it waits until they are read. */
+  readsEvents(op: string, args: Args): boolean {
+    if (op === 'describe' || op === 'events') return true;
+    if (op !== 'get' && op !== 'watch') return false;
+    try {
+      return kindArg(args).kind === 'Event';
+    } catch {
+      return false; // the request itself reports the bad kind
+    }
+  }
+  eventsLoaded(): Promise<void> {
+    return this.node.store.eventsLoaded();
+  }
+
   events(args: Args) {
     const ns = args.namespace as string | undefined;
     return this.node.store.events().filter((e) => !ns || e.metadata.namespace === ns);

@@ -105,6 +105,7 @@ export class ApiServer {
     if (!OPS.includes(req.op)) throw new StarlingError('BadRequest', `unknown operation ${JSON.stringify(req.op)}`);
     const args = req.args && typeof req.args === 'object' ? req.args : {};
     const ok = (result: unknown) => send({ v: PROTOCOL_VERSION, id, ok: true, result });
+    if (h.readsEvents(req.op, args)) await h.eventsLoaded();
     switch (req.op) {
       case 'cancel': {
         streams.get(Number(args.target))?.();

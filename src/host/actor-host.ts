@@ -2,6 +2,11 @@
 // it, persists every transition (snapshot + the object's derived status in one commit), keeps a
 // log of recent transitions, and re-arms back-off deadlines kept in context (`wakeAt`) because
 // xstate does not restore timers with a persisted snapshot.
+//
+// An actor restored from a record this node wrote is dormant until its first event or deadline,
+// as virtual actors are (Orleans): its state and context are read from the record, its `wakeAt`
+// is armed, and the xstate actor is made when something is sent to it. A restarted node with
+// thousands of settled actors is serving at once instead of rebuilding every one of them.
 
 import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import { statePath } from '../../actors/reducer-machine.ts';
@@ -21,8 +26,6 @@ export interface KindBinding {
   statusOf?(context: any, obj: KObject): unknown;
   /** carries out context.commands (called inside the transition, must not throw) */
   execute(key: ObjectKey, context: any): void;
-  /** extra work after a persisted transition (e.g. remove a finished actor) */
-  afterCommit?(key: ObjectKey, context: any, state: string): void;
 }
 
 interface Hosted {
@@ -39,8 +42,15 @@ interface Hosted {
   restoredFrom?: ActorRecord;
 }
 
+/** An actor restored but not made yet: its record is in the store. */
+interface Dormant {
+  binding: KindBinding;
+  timer?: TimerHandle;
+}
+
 export class ActorHost {
   private hosted = new Map<ObjectKey, Hosted>();
+  private dormant = new Map<ObjectKey, Dormant>();
   private bindings = new Map<string, KindBinding>();
   /** per kind, its machine with `execute` provided: made once (provide() builds a whole machine) */
   private machines = new Map<string, AnyStateMachine>();
@@ -68,23 +78,61 @@ export class ActorHost {
   }
 
   has(key: ObjectKey) {
-    return this.hosted.has(key);
+    return this.hosted.has(key) || this.dormant.has(key);
   }
   keys(): ObjectKey[] {
-    return [...this.hosted.keys()];
+    return [...this.hosted.keys(), ...this.dormant.keys()];
   }
   context<T = any>(key: ObjectKey): T | undefined {
-    return this.hosted.get(key)?.actor.getSnapshot().context as T | undefined;
+    const h = this.hosted.get(key);
+    if (h) return h.actor.getSnapshot().context as T;
+    return this.dormant.has(key) ? (this.store.actor(key)?.snapshot as { context?: T } | undefined)?.context : undefined;
   }
   state(key: ObjectKey): string | undefined {
-    return this.hosted.get(key)?.state;
+    return this.hosted.get(key)?.state ?? (this.dormant.has(key) ? this.store.actor(key)?.state : undefined);
+  }
+  /** How many actors are made (the others are dormant). */
+  get active(): number {
+    return this.hosted.size;
   }
 
-  /** Starts the actor for an object: restored from its persisted snapshot when there is one. */
+  /**
+   * Starts the actor for an object: restored from its persisted snapshot when there is one —
+   * dormant when this node wrote that record, made at once otherwise (a new actor, or one that
+   * moved here from another node, whose record must say so).
+   */
   ensure(obj: KObject, key: ObjectKey): boolean {
-    if (this.hosted.has(key)) return false;
+    if (this.has(key)) return false;
     const binding = this.bindings.get(obj.kind);
     if (!binding) return false;
+    const record = this.store.actor(key);
+    if (record && record.schema === binding.schema && record.snapshot && record.node === this.nodeName) {
+      const d: Dormant = { binding };
+      this.dormant.set(key, d);
+      const wakeAt = (record.snapshot as { context?: { wakeAt?: number } }).context?.wakeAt;
+      if (wakeAt !== undefined) {
+        d.timer = this.clock.setTimeout(() => {
+          d.timer = undefined;
+          this.send(key, { type: 'TICK', at: this.clock.now() });
+        }, wakeAt - this.clock.now());
+      }
+      return true;
+    }
+    this.make(obj, key, binding);
+    return true;
+  }
+
+  /** Makes a dormant actor (its first event or deadline came). */
+  private wake(key: ObjectKey) {
+    const d = this.dormant.get(key);
+    if (!d) return;
+    this.dormant.delete(key);
+    if (d.timer) this.clock.clearTimeout(d.timer);
+    const obj = this.store.get(key);
+    if (obj) this.make(obj, key, d.binding);
+  }
+
+  private make(obj: KObject, key: ObjectKey, binding: KindBinding) {
     const record = this.store.actor(key);
     const machine = this.machines.get(obj.kind)!;
     const restored = record && record.schema === binding.schema && record.snapshot;
@@ -109,11 +157,11 @@ export class ActorHost {
     });
     actor.start(); // notifies the subscriber of the first snapshot (persisted there)
     if (h.lastJson === '') this.persist(key, h, actor.getSnapshot());
-    return true;
   }
 
   /** Sends an event to the object's actor (ignored when this node does not host it). */
   send(key: ObjectKey, event: { type: string; [k: string]: unknown }) {
+    if (this.dormant.has(key)) this.wake(key);
     const h = this.hosted.get(key);
     if (!h) return;
     h.lastEvent = event.type;
@@ -122,6 +170,9 @@ export class ActorHost {
 
   /** Stops and forgets an actor; `drop` also deletes its persisted record. */
   stop(key: ObjectKey, drop: boolean): Change {
+    const d = this.dormant.get(key);
+    if (d?.timer) this.clock.clearTimeout(d.timer);
+    this.dormant.delete(key);
     const h = this.hosted.get(key);
     if (h) {
       if (h.timer) this.clock.clearTimeout(h.timer);
@@ -132,7 +183,7 @@ export class ActorHost {
   }
 
   stopAll() {
-    for (const key of [...this.hosted.keys()]) this.stop(key, false);
+    for (const key of this.keys()) this.stop(key, false);
   }
 
   private persist(key: ObjectKey, h: Hosted, snap: any) {
@@ -160,7 +211,6 @@ export class ActorHost {
     // state, its object's status, or the node hosting it), not once per actor per restart
     if (restoredFrom && restoredFrom.node === this.nodeName && restoredFrom.state === state &&
       (status === undefined || JSON.stringify(status) === JSON.stringify(obj.status))) {
-      this.safely(key, () => h.binding.afterCommit?.(key, ctx, state));
       return;
     }
     const record: ActorRecord = {
@@ -177,7 +227,6 @@ export class ActorHost {
       change.put = [{ ...obj, status }];
     }
     this.store.commit(change).catch((e) => this.onError(key, e));
-    this.safely(key, () => h.binding.afterCommit?.(key, ctx, state));
   }
 
   private rearm(key: ObjectKey, h: Hosted, wakeAt: number | undefined) {

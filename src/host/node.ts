@@ -181,7 +181,7 @@ export class StarlingNode {
 
   async start() {
     await mkdir(this.opts.dataDir, { recursive: true });
-    await this.store.open();
+    await this.store.open({ eventsInBackground: true }); // describe and get events wait for them
     const parts: ClusterParts = (await this.opts.cluster?.(this.meta, this.store)) ?? {
       transport: new SoloTransport(this.name),
       membership: () => new SoloMembership(this.name, this.meta, () => this.clock.now()),

@@ -24,6 +24,8 @@ export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node']);
 /** A controller whose object a counting quota refused tries again after this long, ms. */
 const OWNED_RETRY_MS = 5_000;
+/** How many poked actors are SYNCed per turn of the event loop (see syncPoked). */
+const SYNCS_PER_TURN = 200;
 
 export class ObjectService {
   private pokes = new Set<ObjectKey>();
@@ -378,12 +380,26 @@ export class ObjectService {
     // after the current turn of the event loop and its I/O: the changes of every message and
     // bind answer that arrived together make one SYNC (a SYNC lists what the actor owns, so one
     // per change would cost O(pods²) while a ReplicaSet of thousands of pods comes up)
-    setImmediate(() => {
-      this.pokeScheduled = false;
-      const keys = [...this.pokes];
-      this.pokes.clear();
-      for (const k of keys) this.sync(k);
-    });
+    setImmediate(() => this.syncPoked());
+  }
+
+  /**
+   * SYNCs the poked actors, at most SYNCS_PER_TURN per turn of the event loop: after a restart
+   * every controller is poked at once, and requests are answered between the turns.
+   */
+  private syncPoked() {
+    this.pokeScheduled = false;
+    const keys: ObjectKey[] = [];
+    for (const k of this.pokes) {
+      if (keys.length === SYNCS_PER_TURN) break;
+      keys.push(k);
+    }
+    for (const k of keys) this.pokes.delete(k);
+    if (this.pokes.size) {
+      this.pokeScheduled = true;
+      setImmediate(() => this.syncPoked());
+    }
+    for (const k of keys) this.sync(k);
   }
 
   private sync(key: ObjectKey) {

@@ -8,6 +8,10 @@
 // writes it). A delete leaves a tombstone. Local commits are handed to the replicator as
 // records; records from other nodes are merged part by part, the newer version winning, so
 // every node ends in the same state whatever order the records arrive in.
+//
+// Events are read from disk in the background after open() (on a restart they are a third of
+// the data and only `describe` and `get events` read them): until they are in, event writes and
+// merges wait in order and readers await eventsLoaded().
 
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, parseKey } from '../objects/types.ts';
@@ -130,12 +134,19 @@ export class Store {
   private pending: KVOp[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushing: Promise<void> | null = null;
+  /** event work that came while the events were being read (null: they are in) */
+  private eventWork: (() => void)[] | null = null;
+  private eventsLoad: Promise<void> = Promise.resolve();
 
   constructor(private kv: KV, private opts: StoreOptions = { eventsPerObject: 50 }) {
     this.hlc = new HLC(opts.node ?? 'local', opts.now);
   }
 
-  async open() {
+  /**
+   * Reads the KV into memory. `eventsInBackground`: resolve once objects, actor records and meta
+   * are in, and read the events after (see eventsLoaded()).
+   */
+  async open(opts: { eventsInBackground?: boolean } = {}) {
     await this.kv.open();
     for await (const [k, v] of this.kv.entries('objects')) {
       const e = v as ObjEntry;
@@ -145,11 +156,32 @@ export class Store {
     }
     for await (const [k, v] of this.kv.entries('actors')) this.setActor(k, v as ActorEntry);
     for await (const [k, v] of this.kv.entries('meta')) this.meta.set(k, v);
-    for await (const [k, v] of this.kv.entries('events')) this.indexEvent(k, v as KEvent);
     this.rv = Number(this.meta.get('resourceVersion') ?? 0);
+    this.eventWork = [];
+    this.eventsLoad = this.loadEvents();
+    if (!opts.eventsInBackground) await this.eventsLoad;
+  }
+
+  private async loadEvents() {
+    try {
+      for await (const [k, v] of this.kv.entries('events')) {
+        // an event merged or recorded meanwhile is newer than the one on disk
+        if (!this.eventLog.get(k.slice(0, k.lastIndexOf('|')))?.some((e) => e.id === k)) this.indexEvent(k, v as KEvent);
+      }
+    } finally {
+      const work = this.eventWork ?? [];
+      this.eventWork = null;
+      for (const w of work) w();
+    }
+  }
+
+  /** Resolves once the events on disk are read (readers of events() wait for it after a start). */
+  eventsLoaded(): Promise<void> {
+    return this.eventsLoad;
   }
 
   async close() {
+    await this.eventsLoad.catch(() => {});
     await this.flush();
     await this.kv.close();
   }
@@ -259,13 +291,16 @@ export class Store {
       ops.push({ type: 'put', section: 'actors', key, value: entry });
       recs.push({ k: 'a', key, rec: null, v: entry.v });
     }
-    for (const ev of change.events ?? []) {
+    const events = change.events ?? [];
+    let later: Promise<void> | undefined;
+    if (events.length && this.eventWork) later = this.afterEvents(() => this.commit({ events }));
+    for (const ev of this.eventWork ? [] : events) {
       const { id, event, ops: evOps } = this.recordEvent(ev);
       ops.push(...evOps);
       recs.push({ k: 'e', key: id, ev: event, v: id });
     }
-    if (ops.length === 0) return Promise.resolve();
-    const durable = this.enqueue(ops);
+    if (ops.length === 0) return later ?? Promise.resolve();
+    const durable = later ? Promise.all([this.enqueue(ops), later]).then(() => {}) : this.enqueue(ops);
     for (const l of this.replicaListeners) l(recs);
     // register for durability first (enqueue): a watcher may commit from inside the
     // notification, and that nested commit's write takes these ops with it
@@ -280,6 +315,12 @@ export class Store {
   merge(recs: Rec[]): Promise<void> {
     const ops: KVOp[] = [];
     const notices: [WatchType, KObject][] = [];
+    let later: Promise<void> | undefined;
+    if (this.eventWork && recs.some((r) => r.k === 'e')) {
+      const events = recs.filter((r) => r.k === 'e');
+      later = this.afterEvents(() => this.merge(events));
+      recs = recs.filter((r) => r.k !== 'e');
+    }
     for (const r of recs) {
       if (r.k === 'o') this.mergeObject(r, ops, notices);
       else if (r.k === 'a') {
@@ -300,10 +341,16 @@ export class Store {
         ops.push(...this.pruneEvents(involved));
       }
     }
-    if (ops.length === 0) return Promise.resolve();
-    const durable = this.enqueue(ops);
+    if (ops.length === 0) return later ?? Promise.resolve();
+    const durable = later ? Promise.all([this.enqueue(ops), later]).then(() => {}) : this.enqueue(ops);
     this.notify(notices);
     return durable;
+  }
+
+  /** Runs event work once the events are read (at once when they are). */
+  private afterEvents(work: () => Promise<void>): Promise<void> {
+    if (!this.eventWork) return work();
+    return new Promise((resolve, reject) => this.eventWork!.push(() => work().then(resolve, reject)));
   }
 
   private mergeObject(r: Extract<Rec, { k: 'o' }>, ops: KVOp[], notices: [WatchType, KObject][]) {
@@ -340,8 +387,8 @@ export class Store {
   private tombstone(key: ObjectKey, entry: ObjEntry, ops: KVOp[], notices: [WatchType, KObject][]) {
     this.setEntry(key, entry);
     ops.push({ type: 'put', section: 'objects', key, value: { obj: null, sv: entry.sv, tv: entry.tv } });
-    for (const e of this.eventLog.get(key) ?? []) ops.push({ type: 'del', section: 'events', key: e.id });
-    this.eventLog.delete(key);
+    if (this.eventWork) this.afterEvents(() => this.enqueue(this.dropEvents(key))).catch(() => {});
+    else ops.push(...this.dropEvents(key));
     notices.push(['DELETED', entry.last!]);
     ++this.rv;
   }
@@ -457,10 +504,18 @@ export class Store {
     const i = list.findIndex((e) => e.id === id);
     if (i >= 0) list[i].event = ev;
     else {
+      const last = list.at(-1);
       list.push({ id, event: ev });
-      list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      if (last && last.id > id) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     }
     this.eventLog.set(involved, list);
+  }
+
+  /** Forgets the events about an object (it is gone); the ops delete them on disk. */
+  private dropEvents(key: ObjectKey): KVOp[] {
+    const ops: KVOp[] = (this.eventLog.get(key) ?? []).map((e) => ({ type: 'del', section: 'events', key: e.id }));
+    this.eventLog.delete(key);
+    return ops;
   }
 
   private pruneEvents(involved: string): KVOp[] {

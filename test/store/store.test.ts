@@ -400,4 +400,36 @@ test('a commit whose watcher commits from inside the notification still resolves
   await close(again);
 });
 
+test('eventsInBackground: open resolves before the events are read; event work meanwhile waits, in order', async () => {
+  const dir = newDir();
+  const { store } = await open(dir, 5000);
+  const a = pod('a');
+  const gone = pod('gone');
+  await store.commit({ put: [a, gone] });
+  const many = Array.from({ length: 3000 }, (_, i) => event(a, 'Tick', `event ${i}`));
+  await store.commit({ events: [event(a, 'BackOff', 'Back-off restarting failed container main', 'Warning'), ...many, event(gone, 'Pulled', 'image present')] });
+  await close(store);
+
+  const kv = new TestKV(`${dir}/db`);
+  const again = new Store(kv, { eventsPerObject: 5000 });
+  stores.push(again);
+  await again.open({ eventsInBackground: true });
+  assert.ok(again.get('Pod/default/a'), 'objects are in at once');
+  assert.ok(again.events('Pod/default/a').length < 3001, 'the events are still being read');
+  // meanwhile: a repeat of an event on disk, and the deletion of an object with events
+  const repeat = again.commit({ events: [event(a, 'BackOff', 'Back-off restarting failed container main', 'Warning')] });
+  await again.commit({ del: ['Pod/default/gone'] });
+  await repeat;
+  await again.eventsLoaded();
+  const evs = again.events('Pod/default/a');
+  assert.is(evs.length, 3001, 'the repeat is aggregated with the event on disk, not added');
+  assert.is(evs[0].count, 2);
+  assert.equal(again.events('Pod/default/gone'), []);
+  await close(again);
+  const { store: reopened } = await open(dir, 5000);
+  assert.is(reopened.events('Pod/default/a')[0].count, 2);
+  assert.is(reopened.events().length, 3001, "the deleted pod's events are gone from disk too");
+  await close(reopened);
+});
+
 test.run();
