@@ -6,8 +6,9 @@
 // which costs a node about 30 MB and a third of its start-up time. Without esbuild, when the
 // bundle cannot be made (e.g. a source file being edited does not parse), or with
 // STARLING_NO_BUNDLE=1, the sources are loaded with tsx's loader instead.
-// Either way everything runs in this one process (no child process), so signals sent to
-// `starling node start` reach the node itself.
+// Either way the CLI runs in this one process (only the build is a child process), so signals
+// sent to `starling node start` reach the node itself.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,10 +45,11 @@ async function bundle() {
     const dir = join(root, 'node_modules', '.cache', 'starling');
     const out = join(dir, `starling-${sourceStamp()}.mjs`);
     if (existsSync(out)) return out;
-    const esbuild = await import('esbuild');
     mkdirSync(dir, { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
-    esbuild.buildSync({
+    // built in a short-lived process: esbuild's module and buffers would stay in this one (a node
+    // that made the bundle was 11-14 MB bigger for the rest of its life)
+    const options = {
       entryPoints: [join(root, 'src', 'cli', 'main.ts')],
       bundle: true,
       platform: 'node',
@@ -56,7 +58,10 @@ async function bundle() {
       packages: 'external',
       outfile: tmp,
       logLevel: 'silent',
-    });
+    };
+    const built = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `import { buildSync } from 'esbuild'; buildSync(${JSON.stringify(options)});`], { cwd: root, stdio: 'ignore' });
+    if (built.status !== 0 || !existsSync(tmp)) return undefined;
     renameSync(tmp, out); // atomic: a concurrent start sees the whole bundle or none
     // older bundles go once nobody can be about to load them
     for (const f of readdirSync(dir)) {

@@ -104,7 +104,7 @@ async function main() {
     anchor: 'k3s agent ≈ 275 MB RSS and 3 % of a core idle (k3s docs); kubelet system-reserved guidance 200–300 MiB (not run here)',
     command: `node --import tsx scripts/bench/footprint.ts${quick ? ' --quick' : ''}`,
     ...(met ? {} : {
-      note: `${missed.join('; ')}: Node.js 20 alone is about 41 MB RSS (35 MB of it its own binary's pages) before any module; the Docker client stack (dockerode, docker-modem with ssh2, BuildKit's gRPC) adds about 25 MB, the rest of the node's modules and heap the remainder.`,
+      note: `${missed.join('; ')}: Node.js 20 alone is about 41 MB RSS (35 MB of it its own binary's pages) before any module; its dependencies (xstate, ws with Node's http stack, msgpackr, level, yaml) bring a bare process with nothing running to about 58 MB; the Docker client (dockerode and docker-modem, without ssh2 and BuildKit's gRPC) adds 1–3 MB, the node's own modules and heap the rest; about 3 MB varies from run to run with glibc's malloc arenas of the node's threads.`,
     }),
     window_s: WINDOW_S,
     idle_docker: out(idleDocker),

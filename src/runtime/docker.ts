@@ -20,6 +20,7 @@ import type { Readable } from 'node:stream';
 import { ImagePullError, notFound, RuntimeError, StarlingError } from '../errors.ts';
 import { isoTime } from '../clock.ts';
 import { LABELS, SANDBOX_CONTAINER } from './types.ts';
+import { stubUnusedDockerodeDeps } from './docker-stubs.ts';
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -55,11 +56,14 @@ export interface DockerRuntimeOptions {
 export const SANDBOX_SCRIPT = 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done';
 
 /**
- * dockerode, loaded when a Docker runtime is made: with docker-modem's SSH transport and
- * BuildKit's gRPC it is about 25 MB and 0.2 s of start-up, which a sim node does without.
+ * dockerode, loaded when a Docker runtime is made (a sim node does without it), and without the
+ * parts Starling never uses: docker-modem's SSH transport (ssh2) and BuildKit's gRPC session
+ * (about 5 MB of an idle node's RSS) are left unloaded: docker-stubs.ts; used, they throw.
  */
 function loadDockerode(): typeof Docker {
-  return createRequire(import.meta.url)('dockerode');
+  const req = createRequire(import.meta.url);
+  stubUnusedDockerodeDeps(req);
+  return req('dockerode');
 }
 
 const PING_TIMEOUT_MS = 5000;
