@@ -67,6 +67,8 @@ function loadDockerode(): typeof Docker {
 }
 
 const PING_TIMEOUT_MS = 5000;
+/** How long an image seen present is taken to be present without asking the engine again. */
+const IMAGE_SEEN_MS = 10_000;
 const INSPECT_CONCURRENCY = 8;
 
 interface DockerEventMessage {
@@ -169,6 +171,8 @@ export class DockerRuntime implements ContainerRuntime {
   readonly nodeName: string;
   readonly socketPath: string;
   readonly sandboxImage: string;
+  /** images seen present (normalised ref → when), see imagePresent */
+  private imagesSeen = new Map<string, number>();
   readonly pullTimeoutMs: number;
   /** the dockerode client (for callers that need something the port does not offer) */
   readonly docker: Docker;
@@ -360,8 +364,13 @@ export class DockerRuntime implements ContainerRuntime {
   // ---------------------------------------------------------------- images
 
   private async imagePresent(ref: string): Promise<boolean> {
+    // seen present a moment ago: not asked again (a container start asks for its image each
+    // time; one that is removed meanwhile makes the create fail, which forgets it here)
+    const seen = this.imagesSeen.get(ref);
+    if (seen !== undefined && Date.now() - seen < IMAGE_SEEN_MS) return true;
     try {
       await this.docker.getImage(ref).inspect();
+      this.imagesSeen.set(ref, Date.now());
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
@@ -438,6 +447,7 @@ export class DockerRuntime implements ContainerRuntime {
         const status = statusOf(e);
         if (status === 409 && i === 0) continue; // name in use by an old container
         if (status === 404 && /image/i.test(dockerMessage(e))) {
+          this.imagesSeen.delete(normaliseImage(image));
           throw new ImagePullError(
             image,
             `image "${image}" is not present on node "${this.nodeName}"`,
@@ -500,25 +510,13 @@ export class DockerRuntime implements ContainerRuntime {
 
   async startContainer(sandboxId: string, spec: ContainerSpec): Promise<ContainerInfo> {
     const what = `container "${spec.name}" of pod ${spec.pod.namespace}/${spec.pod.name}`;
-    let sandbox: Docker.ContainerInspectInfo;
-    try {
-      sandbox = await this.docker.getContainer(sandboxId).inspect();
-    } catch (e) {
-      if (statusOf(e) === 404) {
-        throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} not found`);
-      }
-      throw this.fail(e, `cannot start ${what}`);
-    }
-    if (!sandbox.State.Running) {
-      throw new RuntimeError(
-        `cannot start ${what}: sandbox ${sandboxId.slice(0, 12)} is not running`,
-      );
-    }
+    // the sandbox is not inspected first (one API call less per container): the engine refuses
+    // to create or start a container joined to a sandbox that is gone or not running
     const image = normaliseImage(spec.image);
     const hasCommand = !!spec.command && spec.command.length > 0;
     const host: Docker.HostConfig = {
-      NetworkMode: `container:${sandbox.Id}`,
-      IpcMode: `container:${sandbox.Id}`,
+      NetworkMode: `container:${sandboxId}`,
+      IpcMode: `container:${sandboxId}`,
       RestartPolicy: { Name: 'no' },
       // Docker's init (tini) as PID 1 forwards SIGTERM to the process, so a shell or server
       // that installs no signal handler still stops at once instead of after the grace period.
@@ -550,8 +548,30 @@ export class DockerRuntime implements ContainerRuntime {
       opts.Cmd = spec.args;
     }
     if (spec.workingDir) opts.WorkingDir = spec.workingDir;
-    const c = await this.create(containerName(spec.pod, spec.name, spec.attempt), opts, spec.image);
-    return this.startCreated(c, what);
+    let c: Docker.Container;
+    try {
+      c = await this.create(containerName(spec.pod, spec.name, spec.attempt), opts, spec.image);
+    } catch (e) {
+      throw (await this.sandboxProblem(sandboxId, what)) ?? e;
+    }
+    try {
+      return await this.startCreated(c, what);
+    } catch (e) {
+      throw (await this.sandboxProblem(sandboxId, what)) ?? e;
+    }
+  }
+
+  /** Why a container joined to this sandbox could not be made: gone, or not running (else undefined). */
+  private async sandboxProblem(sandboxId: string, what: string): Promise<RuntimeError | undefined> {
+    let sandbox: ContainerInfo | undefined;
+    try {
+      sandbox = await this.inspect(sandboxId);
+    } catch {
+      return undefined; // the engine itself failed: its own error says more
+    }
+    if (!sandbox) return new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} not found`);
+    if (sandbox.state !== 'running') return new RuntimeError(`cannot start ${what}: sandbox ${sandboxId.slice(0, 12)} is not running`);
+    return undefined;
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {

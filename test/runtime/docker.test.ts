@@ -423,6 +423,19 @@ s('the sandbox stops promptly with exit 0', async () => {
   assert.is((await r.inspect(sbx.id))?.exitCode, 0);
 });
 
+s('a container joined to a stopped or removed sandbox is refused, naming the sandbox', async () => {
+  const r = rt();
+  const pod = newPod('nosbx');
+  const sbx = await r.createSandbox({ pod, hostIP: '127.0.0.1', ports: [] });
+  await r.stopContainer(sbx.id, 1);
+  const stopped = await r.startContainer(sbx.id, containerSpec(pod, 'app', ['sleep', '60'])).then(() => 'started', (e: Error) => e.message);
+  assert.match(stopped, /container "app" of pod .*: sandbox [0-9a-f]{12} is not running/);
+  await r.removeContainer(sbx.id);
+  const gone = await r.startContainer(sbx.id, containerSpec(pod, 'app', ['sleep', '60'])).then(() => 'started', (e: Error) => e.message);
+  assert.match(gone, /sandbox [0-9a-f]{64} not found/);
+  assert.equal((await r.listContainers()).filter((c) => c.pod.uid === pod.uid), [], 'nothing left behind');
+});
+
 s('the event stream reconnects when it ends', async () => {
   const r = rt();
   const events: RuntimeEvent[] = [];
