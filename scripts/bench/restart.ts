@@ -133,7 +133,7 @@ async function main() {
     anchor: '— (no anchor; `starling --help`, the runtime and modules alone, takes ' + round(boot, 2) + ' s here)',
     command: `node --import tsx scripts/bench/restart.ts${quick ? ' --quick' : ''}`,
     ...(met ? {} : {
-      note: `${round(boot, 2)} s is the JavaScript runtime and modules (\`starling --help\`); the rest grows with the objects, about ${round(perK * 1000, 0)} ms per 1,000: every object, actor record and event is read from LevelDB and decoded, and every actor is restored (xstate's createActor and restoreSnapshot) before the API answers.`,
+      note: `${round(boot, 2)} s is the JavaScript runtime and modules (\`starling --help\`); the rest grows with the objects, about ${round(perK * 1000, 0)} ms per 1,000: every object and actor record is read from LevelDB and decoded, the sim engine's containers are read back and matched with their pods' actors, before the API answers (the actors stay dormant until their first event; the events are read after, in the background).`,
     }),
     objects: b.objects,
     p50_s: round(p50),
