@@ -32,7 +32,7 @@
 //   since the last write is lost (those containers are gone, as if the engine had died too).
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { pack, unpack } from 'msgpackr';
+import { Packr } from 'msgpackr';
 import { ImagePullError, notFound, RuntimeError } from '../errors.ts';
 import { isoTime, systemClock } from '../clock.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -321,6 +321,9 @@ const idPrefix = Math.floor(Math.random() * 0xffffffff)
   .toString(16)
   .padStart(8, '0');
 
+/** The engine's state file: msgpack with records (every container has the same shape, written once). */
+const stateCodec = new Packr({ useRecords: true });
+
 /** What a simulated container reports as its memory use. */
 const SIM_MEMORY_BYTES = 4 * 1024 * 1024;
 
@@ -390,14 +393,14 @@ export class SimRuntime implements ContainerRuntime {
       cpuMs: c.cpuMs + this.coresOf(c) * (now - c.cpuSince), cpuSince: now,
       log: c.log, logBase: c.logBase,
     }));
-    writeFileSync(`${file}.tmp`, pack({ version: 1, nextPort: this.nextPort, containers }));
+    writeFileSync(`${file}.tmp`, stateCodec.pack({ version: 1, nextPort: this.nextPort, containers }));
     renameSync(`${file}.tmp`, file);
   }
 
   private load(file: string) {
     let state: { version: number; nextPort: number; containers: SimContainer[] };
     try {
-      state = unpack(readFileSync(file));
+      state = stateCodec.unpack(readFileSync(file));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new RuntimeError(`sim runtime: cannot read its state from ${file}: ${(e as Error).message}`);
