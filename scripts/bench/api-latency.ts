@@ -18,7 +18,7 @@
 import { loadavg } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
 import { emit, numberArg, percentile, progress, quick, round } from './lib.ts';
-import { BenchNode, isRunning, now, procCpuS, runBenchmark, sleep } from './single-node.ts';
+import { BenchNode, benchDeployment, isRunning, now, procCpuS, runBenchmark, sleep } from './single-node.ts';
 
 const CLIENTS = numberArg('clients', 100);
 const SECONDS = numberArg('seconds', quick ? 10 : 30);
@@ -27,28 +27,12 @@ const SATURATION_S = 3;
 const HOST = '127.0.0.203';
 const node = new BenchNode({ prefix: 'bench-api', host: HOST, runtime: 'sim' });
 
-const deployment = (name: string, replicas: number, n?: number) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  labels: { bench: api }
-${n === undefined ? '' : `  annotations: { bench/n: "${n}" }\n`}spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: app
-          image: busybox:latest
-          imagePullPolicy: IfNotPresent
-          command: ["sh", "-c", "exec httpd -f -p 8080"]
-          resources:
-            requests: { cpu: 10m, memory: 8Mi }
-`;
+const deployment = (name: string, replicas: number, n?: number) => benchDeployment({
+  name,
+  replicas,
+  metadata: `  labels: { bench: api }\n${n === undefined ? '' : `  annotations: { bench/n: "${n}" }\n`}`,
+  requests: '{ cpu: 10m, memory: 8Mi }',
+});
 
 /** An exponential think time with the given mean (a Poisson arrival per client). */
 const think = (mean: number) => (mean > 0 ? -Math.log(1 - Math.random()) * mean : 0);

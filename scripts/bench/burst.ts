@@ -16,32 +16,14 @@
 
 import { docker } from '../../test/support/docker.ts';
 import { emit, numberArg, progress, quick, round } from './lib.ts';
-import { BenchNode, IMAGE, isRunning, now, POD_COMMAND, run, runBenchmark, sleep, withDeadline } from './single-node.ts';
+import { BenchNode, benchDeployment, IMAGE, isRunning, now, POD_COMMAND, run, runBenchmark, sleep, withDeadline } from './single-node.ts';
 
 const REPLICAS = numberArg('replicas', quick ? 10 : 30);
 const HOST = '127.0.0.202';
 const SERVICE = `starling-bench-burst-${process.pid}`;
 const node = new BenchNode({ prefix: 'bench-burst', host: HOST, runtime: 'docker' });
 
-const deployment = (replicas: number) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: burst }
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: burst }
-  template:
-    metadata:
-      labels: { app: burst }
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-        - name: app
-          image: ${IMAGE}
-          imagePullPolicy: IfNotPresent
-          command: ["sh", "-c", ${JSON.stringify(POD_COMMAND)}]
-`;
+const deployment = (replicas: number) => benchDeployment({ name: 'burst', replicas, graceSeconds: 1, command: POD_COMMAND });
 
 let swarmInitedHere = false;
 let gwbridgeBefore = true;

@@ -18,7 +18,7 @@
 
 import type { ApiClient } from '../../src/api/client.ts';
 import { emit, numberArg, progress, quick, round } from './lib.ts';
-import { BenchNode, isRunning, measureWindow, runBenchmark, sleep } from './single-node.ts';
+import { BenchNode, benchDeployment, isRunning, measureWindow, runBenchmark, sleep } from './single-node.ts';
 
 const WINDOW_S = numberArg('window', quick ? 9 : 30);
 /** after a start: the first seconds are module compilation, the first GCs, the first timers */
@@ -28,26 +28,7 @@ const POD_SETTLE_S = quick ? 6 : 20;
 const docker = new BenchNode({ prefix: 'bench-fp-docker', host: '127.0.0.204', runtime: 'docker' });
 const sim = new BenchNode({ prefix: 'bench-fp-sim', host: '127.0.0.205', runtime: 'sim' });
 
-const deployment = (replicas: number) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: fp }
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: fp }
-  template:
-    metadata:
-      labels: { app: fp }
-    spec:
-      containers:
-        - name: app
-          image: busybox:latest
-          imagePullPolicy: IfNotPresent
-          command: ["sh", "-c", "exec httpd -f -p 8080"]
-          resources:
-            requests: { cpu: 1m, memory: 1Mi }
-`;
+const deployment = (replicas: number) => benchDeployment({ name: 'fp', replicas, requests: '{ cpu: 1m, memory: 1Mi }' });
 
 async function scaleTo(c: ApiClient, replicas: number) {
   await c.request('apply', { manifest: deployment(replicas) });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client.ts';
 import type { NodeConfig } from '../../src/config.ts';
-import { progress } from './lib.ts';
+import { killOnExit, progress } from './lib.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CHILD = new URL('./node-group.ts', import.meta.url).pathname;
@@ -43,21 +43,6 @@ export interface GroupStats {
 
 type Listener = (m: any) => void;
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-function exitHook() {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      if (c.pid && c.exitCode === null && c.signalCode === null) {
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch { /* gone */ }
-      }
-    }
-  });
-}
 
 class Group {
   child: ChildProcess;
@@ -68,8 +53,7 @@ class Group {
   constructor(readonly index: number, readonly names: string[], readonly hosts: string[], onEvent: Listener) {
     // BENCH_NODE_FLAGS: extra flags for the group processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
     const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-    this.child = spawn(process.execPath, [...flags, '--import', 'tsx', CHILD], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    live.add(this.child);
+    this.child = killOnExit(spawn(process.execPath, [...flags, '--import', 'tsx', CHILD], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
     const keep = (d: Buffer) => {
       this.log += d.toString();
       if (this.log.length > 200_000) this.log = this.log.slice(-100_000);
@@ -90,7 +74,6 @@ class Group {
       }
     });
     this.child.on('exit', (code, sig) => {
-      live.delete(this.child);
       for (const p of this.pending.values()) p.reject(new Error(`group ${this.index} exited (${code ?? sig})\n${this.log.slice(-3000)}`));
       this.pending.clear();
     });
@@ -137,7 +120,6 @@ export class GroupCluster {
   constructor(readonly opts: GroupClusterOptions) {
     if (opts.nodes < 1 || opts.nodes > 250) throw new Error('1 to 250 nodes');
     this.names = Array.from({ length: opts.nodes }, (_, i) => `${opts.prefix}-n${i + 1}`);
-    exitHook();
   }
 
   /** The process-wide event stream of every group (seen objects, membership changes). */

@@ -1,10 +1,33 @@
 // Shared by the benchmarks in scripts/bench/: the machine they ran on, percentiles, the
-// `--quick` flag, and the one JSON line each benchmark prints as its result (the last line of its
+// `--quick` flag, the child processes killed when a benchmark exits, and the one JSON line each benchmark prints as its result (the last line of its
 // stdout; scripts/bench/run.ts collects them and writes docs/benchmarks.md).
 
+import type { ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 
 export const quick = process.argv.includes('--quick');
+
+const children = new Set<ChildProcess>();
+let exitHooked = false;
+
+/** SIGKILLs the child (by pid) if it is still running when this process exits, however it exits. */
+export function killOnExit<T extends ChildProcess>(child: T): T {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => {
+      for (const c of children) {
+        if (c.pid && c.exitCode === null && c.signalCode === null) {
+          try {
+            process.kill(c.pid, 'SIGKILL');
+          } catch { /* gone */ }
+        }
+      }
+    });
+  }
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
 
 /** A number after `--name` on the command line, else the default. */
 export function numberArg(name: string, dflt: number): number {

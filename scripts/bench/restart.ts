@@ -16,7 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import type { ApiClient } from '../../src/api/client.ts';
 import { emit, numberArg, percentile, progress, quick, round } from './lib.ts';
-import { BenchNode, isRunning, now, ROOT, runBenchmark, sleep, STARLING } from './single-node.ts';
+import { BenchNode, benchDeployment, isRunning, now, ROOT, runBenchmark, sleep, STARLING } from './single-node.ts';
 
 const OBJECTS = numberArg('objects', quick ? 2000 : 10_000);
 const REPEAT = numberArg('repeat', quick ? 2 : 3);
@@ -24,26 +24,8 @@ const PER_DEPLOYMENT = 12; // Deployment + ReplicaSet + 10 pods
 const HOST = '127.0.0.206';
 const node = new BenchNode({ prefix: 'bench-restart', host: HOST, runtime: 'sim', extra: ['--cpu', '1000', '--memory', '4Ti'] });
 
-const deployments = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: app-${from + k} }
-spec:
-  replicas: 10
-  selector:
-    matchLabels: { app: app-${from + k} }
-  template:
-    metadata:
-      labels: { app: app-${from + k} }
-    spec:
-      containers:
-        - name: app
-          image: busybox:latest
-          imagePullPolicy: IfNotPresent
-          command: ["sh", "-c", "exec httpd -f -p 8080"]
-          resources:
-            requests: { cpu: 1m, memory: 1Mi }
-`).join('---\n');
+const deployments = (from: number, to: number) => Array.from({ length: to - from }, (_, k) =>
+  benchDeployment({ name: `app-${from + k}`, replicas: 10, requests: '{ cpu: 1m, memory: 1Mi }' })).join('---\n');
 
 /** Applies Deployments [from, to) in batches and waits until all their pods are Running. */
 async function grow(c: ApiClient, from: number, to: number) {

@@ -12,7 +12,7 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { progress } from './lib.ts';
+import { killOnExit, progress } from './lib.ts';
 
 export const SERF_PORT = 7946;
 export const SERF_RPC_PORT = 7373;
@@ -45,21 +45,6 @@ export function serfVersion(bin = ensureSerf()): string {
 
 export type SerfLine = { agent: number; name: string; line: string; at: number };
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-function exitHook() {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      if (c.pid && c.exitCode === null && c.signalCode === null) {
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch { /* gone */ }
-      }
-    }
-  });
-}
 
 export interface SerfClusterOptions {
   n: number;
@@ -83,7 +68,6 @@ export class SerfCluster {
     this.bin = ensureSerf();
     this.names = Array.from({ length: opts.n }, (_, i) => `${opts.prefix}-s${i + 1}`);
     this.hosts = Array.from({ length: opts.n }, (_, i) => `${opts.hostPrefix}.${i + 1}`);
-    exitHook();
   }
 
   onLine(l: (line: SerfLine) => void): () => void {
@@ -100,9 +84,7 @@ export class SerfCluster {
       '-log-level=info',
       ...(join ? [`-join=${join}`] : []),
     ];
-    const p = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(p);
-    p.on('exit', () => live.delete(p));
+    const p = killOnExit(spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.procs[i] = p;
     this.joined[i] = new Set();
     let buf = '';
@@ -191,14 +173,12 @@ export class SerfCluster {
   /** Sends a user event (not coalesced) through agent i's RPC; resolves when `serf event` exits. */
   event(i: number, name: string, payload = ''): Promise<void> {
     return new Promise((resolve, reject) => {
-      const p = spawn(this.bin, ['event', `-rpc-addr=${this.hosts[i]}:${SERF_RPC_PORT}`, '-coalesce=false', name, payload], { stdio: ['ignore', 'ignore', 'pipe'] });
-      live.add(p);
+      const p = killOnExit(spawn(this.bin, ['event', `-rpc-addr=${this.hosts[i]}:${SERF_RPC_PORT}`, '-coalesce=false', name, payload], { stdio: ['ignore', 'ignore', 'pipe'] }));
       let err = '';
       p.stderr!.on('data', (d) => (err += d));
       const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
       p.on('exit', (code) => {
         clearTimeout(timer);
-        live.delete(p);
         if (code === 0) resolve();
         else reject(new Error(`serf event ${name} failed (${code}): ${err.trim()}`));
       });

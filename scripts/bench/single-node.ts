@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ApiClient } from '../../src/api/client.ts';
 import { containersOf, docker, uniqueNodeName } from '../../test/support/docker.ts';
-import { progress } from './lib.ts';
+import { killOnExit, progress } from './lib.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const STARLING = join(ROOT, 'bin/starling.js');
@@ -42,19 +42,6 @@ export interface BenchNodeOptions {
   extra?: string[];
 }
 
-const live = new Set<BenchNode>();
-let hooked = false;
-function hookExit() {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const n of live) if (n.pid && n.running) {
-      try {
-        process.kill(n.pid, 'SIGKILL');
-      } catch { /* gone */ }
-    }
-  });
-}
 
 export class BenchNode {
   readonly name: string;
@@ -69,8 +56,6 @@ export class BenchNode {
     this.name = uniqueNodeName(opts.prefix);
     this.dataDir = mkdtempSync(join(tmpdir(), `starling-nodebench-${opts.prefix}-`));
     this.home = mkdtempSync(join(tmpdir(), 'starling-nodebench-home-'));
-    hookExit();
-    live.add(this);
   }
 
   get pid() {
@@ -97,7 +82,7 @@ export class BenchNode {
       '--runtime', this.opts.runtime, '--preset', this.opts.preset ?? 'default', ...(this.opts.extra ?? []),
     ];
     const t0 = now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, HOME: this.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = killOnExit(spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, HOME: this.home }, stdio: ['ignore', 'pipe', 'pipe'] }));
     this.child = child;
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));
@@ -160,7 +145,6 @@ export class BenchNode {
     if (this.opts.runtime === 'docker') await removeContainers(() => containersOf(this.name).catch(() => []));
     rmSync(this.dataDir, { recursive: true, force: true });
     rmSync(this.home, { recursive: true, force: true });
-    live.delete(this);
   }
 
   /** VmRSS of the process, MB. */
@@ -248,6 +232,34 @@ export const isRunning = (p: any) =>
 /** The busybox command every benchmark pod (and its plain-Docker anchor) runs. */
 export const POD_COMMAND = 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www';
 export const IMAGE = 'busybox:latest';
+
+/**
+ * A Deployment of `replicas` busybox pods labelled `app: NAME`, as the benchmarks apply it.
+ * `metadata`: more lines of the Deployment's metadata (indented by two); `requests`: each
+ * container's resource requests as a YAML flow mapping; `command`: the container's `sh -c`
+ * script (default: an httpd in the foreground).
+ */
+export function benchDeployment(d: { name: string; replicas: number; metadata?: string; graceSeconds?: number; command?: string; requests?: string }): string {
+  return `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${d.name}
+${d.metadata ?? ''}spec:
+  replicas: ${d.replicas}
+  selector:
+    matchLabels: { app: ${d.name} }
+  template:
+    metadata:
+      labels: { app: ${d.name} }
+    spec:
+${d.graceSeconds === undefined ? '' : `      terminationGracePeriodSeconds: ${d.graceSeconds}\n`}      containers:
+        - name: app
+          image: ${IMAGE}
+          imagePullPolicy: IfNotPresent
+          command: ["sh", "-c", ${JSON.stringify(d.command ?? 'exec httpd -f -p 8080')}]
+${d.requests === undefined ? '' : `          resources:\n            requests: ${d.requests}\n`}`;
+}
 
 /**
  * Runs `main`, then `cleanup` (also on SIGINT/SIGTERM and on failure: exit 1 with the reason).
