@@ -6,6 +6,7 @@
 // template's; every other ReplicaSet the Deployment owns is *old*; an *active* ReplicaSet has
 // spec.replicas > 0.
 
+import { compareText } from './canonical.ts';
 import { fnv1a } from './hash.ts';
 
 export interface ReplicaSetSummary {
@@ -127,7 +128,7 @@ const sum = (sets: ReplicaSetSummary[], f: (s: ReplicaSetSummary) => number) => 
 const availableOf = (s: ReplicaSetSummary) => Math.min(s.available, s.replicas);
 /** Pods a ReplicaSet has or will have: spec.replicas, or more while it scales down. */
 const podsOf = (s: ReplicaSetSummary) => Math.max(s.replicas, s.current, s.active ?? 0);
-const oldestFirst = (a: ReplicaSetSummary, b: ReplicaSetSummary) => a.revision - b.revision || a.name.localeCompare(b.name);
+const oldestFirst = (a: ReplicaSetSummary, b: ReplicaSetSummary) => a.revision - b.revision || compareText(a.name, b.name);
 
 /** Whether the new ReplicaSet has every replica, all available, and no old pod is left. */
 export function rolloutComplete(replicas: number, newRS: ReplicaSetSummary | undefined, sets: ReplicaSetSummary[]): boolean {

@@ -1,5 +1,7 @@
 // ReplicaSet reconciliation as a pure function: (desired replicas, observed pods) → plan.
 
+import { compareText } from './canonical.ts';
+
 export interface PodSummary {
   name: string;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -38,7 +40,7 @@ export function reconcileReplicas(replicas: number, pods: PodSummary[]): Replica
   if (active.length > replicas) {
     // Kubernetes' order: unscheduled, then pending, then not ready, then the newest.
     const rank = (p: PodSummary) => (!p.scheduled ? 0 : p.phase === 'Pending' ? 1 : !p.ready ? 2 : 3);
-    const victims = [...active].sort((a, b) => rank(a) - rank(b) || b.created - a.created || a.name.localeCompare(b.name));
+    const victims = [...active].sort((a, b) => rank(a) - rank(b) || b.created - a.created || compareText(a.name, b.name));
     plan.delete.push(...victims.slice(0, active.length - replicas).map((p) => p.name));
   }
   return plan;

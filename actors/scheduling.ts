@@ -6,6 +6,7 @@
 // whole percent), then a per-pod hash so simultaneous placements spread.
 
 import { hash32 } from './hash.ts';
+import { compareText } from './canonical.ts';
 
 export interface NodeCandidate {
   name: string;
@@ -64,7 +65,7 @@ export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
   const bucket = (n: NodeCandidate) => Math.round(load(n) * 100);
   // each node's keys once, not once per comparison
   const keyed = fits.map((n) => ({ n, b: bucket(n), t: tie(n) }));
-  keyed.sort((a, b) => a.n.sameOwner - b.n.sameOwner || a.b - b.b || a.t - b.t || a.n.name.localeCompare(b.n.name));
+  keyed.sort((a, b) => a.n.sameOwner - b.n.sameOwner || a.b - b.b || a.t - b.t || compareText(a.n.name, b.n.name));
   if (keyed.length) return { ranked: keyed.map((k) => k.n.name) };
   return { ranked: [], message: unschedulableMessage(nodes.length, counts) };
 }

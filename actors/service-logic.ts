@@ -3,7 +3,7 @@
 // Starling difference: a pod is reached at its node's address and the host port its container
 // port is published on (PodStatus.hostPorts), not at a pod IP.
 
-import { canonical } from './canonical.ts';
+import { canonical, compareText } from './canonical.ts';
 
 export interface ServicePortSpec {
   /** '' when the Service has one unnamed port */
@@ -112,7 +112,7 @@ export function endpointSubsets(svc: ServiceSummary, pods: PodEndpointInfo[]): E
     // a Service with ports the pod does not publish: no endpoint (nothing could reach it)
     if (svc.ports.length > 0 && ports.length === 0) continue;
     ip ??= p.hostPorts[0].hostIP;
-    ports.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.port - b.port);
+    ports.sort((a, b) => compareText(a.name ?? '', b.name ?? '') || a.port - b.port);
     const groupKey = JSON.stringify(ports);
     const g = groups.get(groupKey) ?? { ports, ready: [], notReady: [] };
     groups.set(groupKey, g);
@@ -129,7 +129,7 @@ export function endpointSubsets(svc: ServiceSummary, pods: PodEndpointInfo[]): E
     ...(g.ports.length ? { ports: g.ports } : {}),
   }));
   const first = (s: EndpointSubset) => (s.addresses ?? s.notReadyAddresses ?? [])[0];
-  return subsets.sort((a, b) => byAddress(first(a), first(b)) || JSON.stringify(a.ports).localeCompare(JSON.stringify(b.ports)));
+  return subsets.sort((a, b) => byAddress(first(a), first(b)) || compareText(JSON.stringify(a.ports), JSON.stringify(b.ports)));
 }
 
 /** Ready endpoints (address:port pairs) of the subsets, for counting and display. */

@@ -6,6 +6,7 @@ import type { NodeMetrics, PodMetrics } from '../host/metrics.ts';
 import { flagStr, type Parsed } from './args.ts';
 import type { Out } from './commands.ts';
 import { renderTable } from './format/index.ts';
+import { compareText } from '../../actors/canonical.ts';
 
 const cpu = (m: number) => `${Math.round(m)}m`;
 const mem = (b: number) => `${Math.round(b / 2 ** 20)}Mi`;
@@ -15,7 +16,7 @@ export async function top(c: ApiClient, p: Parsed, o: Out) {
   const what = p.positional[0];
   const m = await c.request<{ pods: PodMetrics[]; nodes: NodeMetrics[] }>('top');
   if (/^(nodes?|no)$/.test(what ?? '')) {
-    const rows = m.nodes.sort((a, b) => a.name.localeCompare(b.name))
+    const rows = m.nodes.sort((a, b) => compareText(a.name, b.name))
       .map((n) => [n.name, cpu(n.cpuMillis), pct(n.cpuMillis, n.cpuCapacityMillis), mem(n.memoryBytes), pct(n.memoryBytes, n.memoryCapacityBytes)]);
     o.out(renderTable(['NAME', 'CPU(cores)', 'CPU%', 'MEMORY(bytes)', 'MEMORY%'], rows).replace(/\n$/, ''));
     return;
@@ -24,7 +25,7 @@ export async function top(c: ApiClient, p: Parsed, o: Out) {
   const all = p.flags['all-namespaces'] === true;
   const ns = flagStr(p, 'namespace') ?? 'default';
   const pods = m.pods.filter((x) => all || x.namespace === ns)
-    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    .sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
   if (pods.length === 0) {
     o.err(all ? 'No resources found' : `No resources found in ${ns} namespace.`);
     return;

@@ -8,6 +8,7 @@ import type { KObject } from '../objects/types.ts';
 import { objectKey } from '../objects/types.ts';
 import type { Store } from '../store/store.ts';
 import type { ObjectService } from './objects.ts';
+import { compareText } from '../../actors/canonical.ts';
 
 export const TOKEN_KIND = 'BootstrapToken';
 
@@ -47,7 +48,7 @@ export function listTokens(store: Store): TokenInfo[] {
     id: o.metadata.name,
     expires: String(o.spec?.expires ?? ''),
     description: String(o.spec?.description ?? ''),
-  })).sort((a, b) => a.expires.localeCompare(b.expires));
+  })).sort((a, b) => compareText(a.expires, b.expires));
 }
 
 export function deleteToken(objects: ObjectService, id: string) {

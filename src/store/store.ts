@@ -18,6 +18,7 @@ import { keyOf, parseKey } from '../objects/types.ts';
 import { HLC } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
 import { fnv1a as fnv } from '../../actors/hash.ts';
+import { compareText } from '../../actors/canonical.ts';
 
 export interface Transition {
   event: string;
@@ -223,7 +224,7 @@ export class Store {
   events(involvedKey?: ObjectKey): KEvent[] {
     if (involvedKey) return (this.eventLog.get(involvedKey) ?? []).map((e) => e.event);
     return [...this.eventLog.values()].flat().map((e) => e.event)
-      .sort((a, b) => a.lastTimestamp.localeCompare(b.lastTimestamp));
+      .sort((a, b) => compareText(a.lastTimestamp, b.lastTimestamp));
   }
   resourceVersion() {
     return this.rv;
