@@ -8,7 +8,7 @@ import { isoTime } from '../clock.ts';
 import { asStarlingError, StarlingError, ValidationError } from '../errors.ts';
 import type { KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
-import type { Change, Store } from '../store/store.ts';
+import { BACKGROUND_TURN_MS, type Change, type Store } from '../store/store.ts';
 import type { ActorHost } from './actor-host.ts';
 import { canonical } from '../../actors/canonical.ts';
 import { syncDeployment, syncReplicaSet } from './controllers.ts';
@@ -24,8 +24,6 @@ export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node']);
 /** A controller whose object a counting quota refused tries again after this long, ms. */
 const OWNED_RETRY_MS = 5_000;
-/** How many poked actors are SYNCed per turn of the event loop (see syncPoked). */
-const SYNCS_PER_TURN = 200;
 
 export class ObjectService {
   private pokes = new Set<ObjectKey>();
@@ -384,22 +382,21 @@ export class ObjectService {
   }
 
   /**
-   * SYNCs the poked actors, at most SYNCS_PER_TURN per turn of the event loop: after a restart
-   * every controller is poked at once, and requests are answered between the turns.
+   * SYNCs the poked actors in turns of the event loop of about BACKGROUND_TURN_MS: after a
+   * restart every controller is poked at once, and requests are answered between the turns.
    */
   private syncPoked() {
     this.pokeScheduled = false;
-    const keys: ObjectKey[] = [];
+    const start = performance.now();
     for (const k of this.pokes) {
-      if (keys.length === SYNCS_PER_TURN) break;
-      keys.push(k);
+      if (performance.now() - start > BACKGROUND_TURN_MS) break;
+      this.pokes.delete(k);
+      this.sync(k);
     }
-    for (const k of keys) this.pokes.delete(k);
-    if (this.pokes.size) {
+    if (this.pokes.size && !this.pokeScheduled) {
       this.pokeScheduled = true;
       setImmediate(() => this.syncPoked());
     }
-    for (const k of keys) this.sync(k);
   }
 
   private sync(key: ObjectKey) {

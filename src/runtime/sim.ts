@@ -410,8 +410,11 @@ export class SimRuntime implements ContainerRuntime {
     }
     this.nextPort = state.nextPort;
     const now = this.clock.now();
-    for (const saved of state.containers) {
-      const c: SimContainer = { ...saved, timer: undefined, waiters: [], removed: false };
+    for (const c of state.containers) {
+      // the decoded record itself (a copy of each of thousands would cost more than the decoding)
+      c.timer = undefined;
+      c.waiters = [];
+      c.removed = false;
       this.containers.set(c.id, c);
       if (c.state !== 'running') continue;
       // what the program did while the node was down
