@@ -72,3 +72,24 @@ export const isoTime = (ms: number) => {
   }
   return v;
 };
+
+/**
+ * Long work a node does in the background (reading its events after a start, resyncing its
+ * controllers, sampling metrics) runs in turns of the event loop of about this many ms, so that
+ * requests and gossip are handled between them.
+ */
+export const BACKGROUND_TURN_MS = 5;
+
+/** Paces a loop of background work into turns of BACKGROUND_TURN_MS (wall time, not the Clock's). */
+export class Turns {
+  private start = performance.now();
+  /** Whether this turn's time is up. */
+  get due(): boolean {
+    return performance.now() - this.start > BACKGROUND_TURN_MS;
+  }
+  /** Lets I/O run (ends the turn; call when `due`). */
+  async pause(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    this.start = performance.now();
+  }
+}

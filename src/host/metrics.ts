@@ -3,7 +3,7 @@
 // other members; `starling top` and the autoscaler read the cluster's metrics through any node.
 
 import type { PodContext } from '../../actors/pod.ts';
-import type { Clock, TimerHandle } from '../clock.ts';
+import { type Clock, type TimerHandle, Turns } from '../clock.ts';
 import type { Transport } from '../cluster/types.ts';
 import type { ObjectKey } from '../objects/types.ts';
 import { parseKey } from '../objects/types.ts';
@@ -74,7 +74,11 @@ export class Metrics {
   async sample() {
     const seen = new Set<string>();
     const fresh = new Map<ObjectKey, PodMetrics>();
+    // in turns: a runtime that answers at once (sim) would otherwise hold the event loop for
+    // every container of the node
+    const turns = new Turns();
     for (const key of this.d.host.keys()) {
+      if (turns.due) await turns.pause();
       const ref = parseKey(key);
       if (ref.kind !== 'Pod') continue;
       const ctx = this.d.host.context<PodContext>(key);

@@ -4,11 +4,11 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { isoTime } from '../clock.ts';
+import { isoTime, Turns } from '../clock.ts';
 import { asStarlingError, StarlingError, ValidationError } from '../errors.ts';
 import type { KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
-import { BACKGROUND_TURN_MS, type Change, type Store } from '../store/store.ts';
+import type { Change, Store } from '../store/store.ts';
 import type { ActorHost } from './actor-host.ts';
 import { canonical } from '../../actors/canonical.ts';
 import { syncDeployment, syncReplicaSet } from './controllers.ts';
@@ -382,14 +382,14 @@ export class ObjectService {
   }
 
   /**
-   * SYNCs the poked actors in turns of the event loop of about BACKGROUND_TURN_MS: after a
-   * restart every controller is poked at once, and requests are answered between the turns.
+   * SYNCs the poked actors in turns of the event loop (Turns): after a restart every controller
+   * is poked at once, and requests are answered between the turns.
    */
   private syncPoked() {
     this.pokeScheduled = false;
-    const start = performance.now();
+    const turns = new Turns();
     for (const k of this.pokes) {
-      if (performance.now() - start > BACKGROUND_TURN_MS) break;
+      if (turns.due) break;
       this.pokes.delete(k);
       this.sync(k);
     }

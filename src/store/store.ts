@@ -15,6 +15,7 @@
 
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, parseKey } from '../objects/types.ts';
+import { Turns } from '../clock.ts';
 import { HLC } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
 import { compareText } from '../../actors/canonical.ts';
@@ -98,12 +99,6 @@ export function lastPerKey(ops: KVOp[]): KVOp[] {
   return out.reverse();
 }
 
-/**
- * Work a node does in the background after a start (reading events, resyncing controllers) runs
- * in turns of about this many ms of the event loop, with requests answered between them.
- */
-export const BACKGROUND_TURN_MS = 5;
-
 export const BUCKETS = 64;
 export const bucketOf = (key: string) => fnv(key) % BUCKETS;
 
@@ -171,16 +166,13 @@ export class Store {
 
   private async loadEvents() {
     try {
-      let turn = performance.now();
+      const turns = new Turns();
       for await (const [k, v] of this.kv.entries('events')) {
         // an event merged or recorded meanwhile is newer than the one on disk
         if (!this.eventLog.get(k.slice(0, k.lastIndexOf('|')))?.some((e) => e.id === k)) this.indexEvent(k, v as KEvent);
-        // in the background, requests are answered between short turns (LevelDB's reads are
-        // often done before they are awaited, and then nothing else would run until the end)
-        if (performance.now() - turn > BACKGROUND_TURN_MS) {
-          await new Promise((r) => setImmediate(r));
-          turn = performance.now();
-        }
+        // in turns (LevelDB's reads are often done before they are awaited, and then nothing
+        // else would run until the last event)
+        if (turns.due) await turns.pause();
       }
     } finally {
       const work = this.eventWork ?? [];
