@@ -112,26 +112,26 @@ export class PodRunner {
       this.byUid.set(uid, key);
       const containers = byPod.get(uid) ?? [];
       if (containers.length) this.sandboxed.add(uid);
-      const sandbox = containers.find((c) => c.name === SANDBOX_CONTAINER && c.id === ctx.sandboxId);
-      const known = new Set([ctx.sandboxId, ...ctx.containers.map((c) => c.id)]);
-      // a running container the actor does not know about would be a second one: remove it
+      // one pass, no closures: a restart runs this for every pod of the node
+      const resumed: PodEvent & { type: 'RESUMED' } = { type: 'RESUMED', at: this.d.now(), sandboxAlive: false, observed: [] };
       for (const c of containers) {
-        const adoptable = ctx.containers.some((x) => x.activity === 'starting' && x.name === c.name);
-        if (!known.has(c.id) && c.state === 'running' && !adoptable) await this.d.runtime.removeContainer(c.id);
+        const running = c.state === 'running';
+        if (c.name === SANDBOX_CONTAINER && c.id === ctx.sandboxId) resumed.sandboxAlive = running;
+        else if (running && c.id !== ctx.sandboxId && !ctx.containers.some((x) => x.id === c.id || (x.activity === 'starting' && x.name === c.name))) {
+          // a running container the actor does not know about would be a second one: remove it
+          await this.d.runtime.removeContainer(c.id);
+        }
+        if (c.name !== SANDBOX_CONTAINER) {
+          resumed.observed.push({
+            name: c.name,
+            id: c.id,
+            running,
+            exitCode: c.exitCode,
+            startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
+            finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
+          });
+        }
       }
-      const resumed: PodEvent & { type: 'RESUMED' } = {
-        type: 'RESUMED',
-        at: this.d.now(),
-        sandboxAlive: sandbox?.state === 'running',
-        observed: containers.filter((c) => c.name !== SANDBOX_CONTAINER).map((c) => ({
-          name: c.name,
-          id: c.id,
-          running: c.state === 'running',
-          exitCode: c.exitCode,
-          startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
-          finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
-        })),
-      };
       if (!resumeIsNoop(ctx, resumed)) this.d.host.send(key, resumed);
     }
     // containers of pods this node no longer has are removed
