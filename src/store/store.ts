@@ -16,7 +16,7 @@
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, parseKey } from '../objects/types.ts';
 import { Turns } from '../clock.ts';
-import { HLC } from './hlc.ts';
+import { HLC, ZERO } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
 import { compareText } from '../../actors/canonical.ts';
 import { fnv1a as fnv } from '../../actors/hash.ts';
@@ -150,12 +150,14 @@ export class Store {
    */
   async open(opts: { eventsInBackground?: boolean } = {}) {
     await this.kv.open();
+    let newest = ZERO; // versions sort as strings in version order: the clock observes the newest
     for await (const [k, v] of this.kv.entries('objects')) {
       const e = v as ObjEntry;
       this.setEntry(k, e);
-      this.hlc.observe(e.sv);
-      this.hlc.observe(e.tv);
+      if (e.sv > newest) newest = e.sv;
+      if (e.tv > newest) newest = e.tv;
     }
+    this.hlc.observe(newest);
     for await (const [k, v] of this.kv.entries('actors')) this.setActor(k, v as ActorEntry);
     for await (const [k, v] of this.kv.entries('meta')) this.meta.set(k, v);
     this.rv = Number(this.meta.get('resourceVersion') ?? 0);

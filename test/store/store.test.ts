@@ -146,6 +146,25 @@ test('objects, actor records, events and meta survive close and reopen', async (
   await close(again);
 });
 
+test('after a reopen, new versions come after every stored one, even with the wall clock behind', async () => {
+  const dir = newDir();
+  const ahead = new Store(new TestKV(`${dir}/db`), { eventsPerObject: 50, now: () => Date.parse('2030-01-01T00:00:00Z') });
+  await ahead.open();
+  stores.push(ahead);
+  await ahead.commit({ put: [pod('a'), pod('b')] });
+  await ahead.commit({ put: [{ ...pod('b'), status: { phase: 'Running' } }] });
+  const stored = ['Pod/default/a', 'Pod/default/b'].flatMap((k) => [ahead.versions(k)!.sv, ahead.versions(k)!.tv]);
+  await close(ahead);
+
+  const behind = new Store(new TestKV(`${dir}/db`), { eventsPerObject: 50, now: () => Date.parse('2020-01-01T00:00:00Z') });
+  await behind.open();
+  stores.push(behind);
+  await behind.commit({ put: [pod('c')] });
+  const v = behind.versions('Pod/default/c')!.sv;
+  for (const s of stored) assert.ok(v > s, `${v} comes after ${s}`);
+  await close(behind);
+});
+
 test('a commit whose batch fails leaves nothing of itself on disk; later commits still work', async () => {
   const dir = newDir();
   const { store, kv } = await open(dir);
