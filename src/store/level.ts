@@ -38,9 +38,10 @@ export class LevelKV implements KV {
     if (structures) this.codec.saved(structures.version);
   }
   async *entries(section: Section): AsyncIterable<[string, unknown]> {
-    // a thousand entries per call into LevelDB, not one promise per entry; the next thousand are
+    // a thousand entries per call into LevelDB, not one promise per entry (classic-level stops a
+    // call at highWaterMarkBytes, 16 KB by default: about 30 entries); the next thousand are
     // read (on LevelDB's thread) while these are decoded
-    const it = this.subs.get(section)!.iterator();
+    const it = this.subs.get(section)!.iterator({ highWaterMarkBytes: 4 << 20, fillCache: false } as object);
     let next = it.nextv(1000);
     try {
       for (let batch = await next; batch.length; batch = await next) {
