@@ -181,7 +181,7 @@ export class StarlingNode {
 
   async start() {
     await mkdir(this.opts.dataDir, { recursive: true });
-    await this.store.open({ eventsInBackground: true }); // describe and get events wait for them
+    await this.store.open({ eventsInBackground: true }); // read once started; describe and get events wait for them
     const parts: ClusterParts = (await this.opts.cluster?.(this.meta, this.store)) ?? {
       transport: new SoloTransport(this.name),
       membership: () => new SoloMembership(this.name, this.meta, () => this.clock.now()),
@@ -257,6 +257,7 @@ export class StarlingNode {
     const podKeys = this.rebalance().filter((k) => parseKey(k).kind === 'Pod');
     await this.pods.resume(podKeys.filter((k) => this.store.get(k) && (this.store.get(k)!.spec as PodSpec).nodeName === this.name));
     for (const key of this.host.keys()) this.objects.poke(key);
+    this.store.loadEvents();
     this.scheduleGc();
     this.metrics.start();
   }

@@ -9,9 +9,9 @@
 // records; records from other nodes are merged part by part, the newer version winning, so
 // every node ends in the same state whatever order the records arrive in.
 //
-// Events are read from disk in the background after open() (on a restart they are a third of
-// the data and only `describe` and `get events` read them): until they are in, event writes and
-// merges wait in order and readers await eventsLoaded().
+// Events can be read from disk in the background, once the node has started (on a restart they
+// are a third of the data and only `describe` and `get events` read them): until they are in,
+// event writes and merges wait in order and readers await eventsLoaded().
 
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf, parseKey } from '../objects/types.ts';
@@ -139,6 +139,8 @@ export class Store {
   /** event work that came while the events were being read (null: they are in) */
   private eventWork: (() => void)[] | null = null;
   private eventsLoad: Promise<void> = Promise.resolve();
+  /** starts reading the events (open({ eventsInBackground }) until loadEvents()) */
+  private startEvents?: () => void;
 
   constructor(private kv: KV, private opts: StoreOptions = { eventsPerObject: 50 }) {
     this.hlc = new HLC(opts.node ?? 'local', opts.now);
@@ -146,7 +148,8 @@ export class Store {
 
   /**
    * Reads the KV into memory. `eventsInBackground`: resolve once objects, actor records and meta
-   * are in, and read the events after (see eventsLoaded()).
+   * are in; the events are read once loadEvents() is called (or a reader waits for them with
+   * eventsLoaded(), or the store is closed).
    */
   async open(opts: { eventsInBackground?: boolean } = {}) {
     await this.kv.open();
@@ -162,11 +165,21 @@ export class Store {
     for await (const [k, v] of this.kv.entries('meta')) this.meta.set(k, v);
     this.rv = Number(this.meta.get('resourceVersion') ?? 0);
     this.eventWork = [];
-    this.eventsLoad = this.loadEvents();
-    if (!opts.eventsInBackground) await this.eventsLoad;
+    if (!opts.eventsInBackground) return await (this.eventsLoad = this.readEvents());
+    this.eventsLoad = new Promise<void>((resolve, reject) => {
+      this.startEvents = () => {
+        this.startEvents = undefined;
+        this.readEvents().then(resolve, reject);
+      };
+    });
   }
 
-  private async loadEvents() {
+  /** Starts reading the events in the background (after open({ eventsInBackground })). */
+  loadEvents() {
+    this.startEvents?.();
+  }
+
+  private async readEvents() {
     try {
       const turns = new Turns();
       for await (const [k, v] of this.kv.entries('events')) {
@@ -185,11 +198,12 @@ export class Store {
 
   /** Resolves once the events on disk are read (readers of events() wait for it after a start). */
   eventsLoaded(): Promise<void> {
+    this.loadEvents();
     return this.eventsLoad;
   }
 
   async close() {
-    await this.eventsLoad.catch(() => {});
+    await this.eventsLoaded().catch(() => {}); // event work that waits for them is written too
     await this.flush();
     await this.kv.close();
   }

@@ -419,7 +419,7 @@ test('a commit whose watcher commits from inside the notification still resolves
   await close(again);
 });
 
-test('eventsInBackground: open resolves before the events are read; event work meanwhile waits, in order', async () => {
+test('eventsInBackground: open resolves before the events are read, which loadEvents() starts; event work meanwhile waits, in order', async () => {
   const dir = newDir();
   const { store } = await open(dir, 5000);
   const a = pod('a');
@@ -434,6 +434,10 @@ test('eventsInBackground: open resolves before the events are read; event work m
   stores.push(again);
   await again.open({ eventsInBackground: true });
   assert.ok(again.get('Pod/default/a'), 'objects are in at once');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(again.events('Pod/default/a').length, 0, 'the events are not read until loadEvents()');
+  again.loadEvents();
+  await new Promise((r) => setImmediate(r));
   assert.ok(again.events('Pod/default/a').length < 3001, 'the events are still being read');
   // meanwhile: a repeat of an event on disk, and the deletion of an object with events
   const repeat = again.commit({ events: [event(a, 'BackOff', 'Back-off restarting failed container main', 'Warning')] });
