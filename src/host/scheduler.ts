@@ -33,13 +33,22 @@ export interface SchedulerDeps {
   log(msg: string): void;
 }
 
-const quantity = (f: (v: string) => number, v: string | undefined) => {
+/** Parsed requests, by unit and text: a node's pods mostly ask for the same few quantities. */
+const parsed = new Map<string, number>();
+const quantity = (f: typeof toMilli | typeof toBytes, v: string | undefined) => {
   if (v === undefined) return 0;
-  try {
-    return f(v);
-  } catch {
-    return 0;
+  const key = `${f === toMilli ? 'm' : 'b'}${v}`;
+  let n = parsed.get(key);
+  if (n === undefined) {
+    try {
+      n = f(v);
+    } catch {
+      n = 0;
+    }
+    if (parsed.size >= 4096) parsed.clear();
+    parsed.set(key, n);
   }
+  return n;
 };
 
 /** What a pod asks of a node: the sum of its containers' requests (limits when no request). */
