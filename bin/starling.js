@@ -60,6 +60,10 @@ async function bundle() {
       // their CommonJS for exports (a node starts about 50 ms sooner and is about 6 MB smaller);
       // native addons and dockerode (see src/runtime/docker-stubs.ts) load from node_modules
       external: ['level', 'classic-level', 'msgpackr-extract', 'dockerode'],
+      // a third smaller, so a third less source for V8 to parse and keep (about 1.5 MB of a
+      // node's memory); identifiers are kept, so stack traces still name the functions
+      minifyWhitespace: true,
+      minifySyntax: true,
       // the bundled CommonJS packages require() Node's own modules
       banner: { js: "import { createRequire as __starlingRequire } from 'node:module'; const require = __starlingRequire(import.meta.url);" },
       outfile: tmp,
