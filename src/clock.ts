@@ -78,7 +78,7 @@ export const isoTime = (ms: number) => {
  * controllers, sampling metrics) runs in turns of the event loop of about this many ms, so that
  * requests and gossip are handled between them.
  */
-export const BACKGROUND_TURN_MS = 5;
+export const BACKGROUND_TURN_MS = 2;
 
 /** Paces a loop of background work into turns of BACKGROUND_TURN_MS (wall time, not the Clock's). */
 export class Turns {
