@@ -33,8 +33,8 @@ function sourceStamp() {
   walk(join(root, 'actors'));
   // this file holds the build's options, and the lock file the versions of the bundled packages
   for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'bin/starling.js']) {
-    const s = statSync(join(root, f));
-    parts.push(`${f}:${s.size}:${s.mtimeMs}`);
+    const s = statSync(join(root, f), { throwIfNoEntry: false });
+    parts.push(s ? `${f}:${s.size}:${s.mtimeMs}` : `${f}:none`);
   }
   return createHash('sha256').update(parts.sort().join('\n')).digest('hex').slice(0, 20);
 }
