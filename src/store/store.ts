@@ -101,6 +101,8 @@ export function lastPerKey(ops: KVOp[]): KVOp[] {
 
 export const BUCKETS = 64;
 export const bucketOf = (key: string) => fnv(key) % BUCKETS;
+const objectHash = (key: string, e: ObjEntry) => fnv(`o${key}${e.sv}${e.tv}`);
+const actorHash = (key: string, e: ActorEntry) => fnv(`a${key}${e.v}`);
 
 /** The parts of an object that `sv` versions: everything but status and the local resourceVersion. */
 function specPart(o: KObject): string {
@@ -130,8 +132,11 @@ export class Store {
   private replicaListeners = new Set<(recs: Rec[]) => void>();
   private noticeQueue: [WatchType, KObject][] = [];
   private notifying = false;
-  /** per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest) */
-  private digests = new Uint32Array(BUCKETS);
+  /**
+   * per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest); null
+   * until first asked for after open() (a restart does not hash every entry before it serves)
+   */
+  private digests: Uint32Array | null = new Uint32Array(BUCKETS);
   private rv = 0;
   private pending: KVOp[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -153,6 +158,7 @@ export class Store {
    */
   async open(opts: { eventsInBackground?: boolean } = {}) {
     await this.kv.open();
+    this.digests = null;
     let newest = ZERO; // versions sort as strings in version order: the clock observes the newest
     for await (const [k, v] of this.kv.entries('objects')) {
       const e = v as ObjEntry;
@@ -419,6 +425,11 @@ export class Store {
 
   /** One number per bucket summarising every object and actor version in it. */
   digest(): number[] {
+    if (!this.digests) {
+      this.digests = new Uint32Array(BUCKETS);
+      for (const [key, e] of this.entries) this.digests[bucketOf(key)] ^= objectHash(key, e);
+      for (const [key, e] of this.actorEntries) this.digests[bucketOf(key)] ^= actorHash(key, e);
+    }
     return [...this.digests];
   }
   /** Every key with its versions in the given buckets: `[k, key, v1, v2]`. */
@@ -549,8 +560,7 @@ export class Store {
 
   private setEntry(key: ObjectKey, entry: ObjEntry) {
     const old = this.entries.get(key);
-    if (old) this.digests[bucketOf(key)] ^= fnv(`o${key}${old.sv}${old.tv}`);
-    this.digests[bucketOf(key)] ^= fnv(`o${key}${entry.sv}${entry.tv}`);
+    if (this.digests) this.digests[bucketOf(key)] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
     this.entries.set(key, entry);
     const kind = parseKey(key).kind;
     let m = this.byKind.get(kind);
@@ -571,8 +581,7 @@ export class Store {
 
   private setActor(key: ObjectKey, entry: ActorEntry) {
     const old = this.actorEntries.get(key);
-    if (old) this.digests[bucketOf(key)] ^= fnv(`a${key}${old.v}`);
-    this.digests[bucketOf(key)] ^= fnv(`a${key}${entry.v}`);
+    if (this.digests) this.digests[bucketOf(key)] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
     this.actorEntries.set(key, entry);
   }
 }

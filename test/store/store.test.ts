@@ -2,6 +2,7 @@
 // (a failed batch leaves nothing of its commit on disk), grouped when they arrive together;
 // events are aggregated and capped per object and go with their object; watchers hear changes.
 
+import { cpSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KEvent, KObject } from '../../src/objects/types.ts';
@@ -163,6 +164,36 @@ test('after a reopen, new versions come after every stored one, even with the wa
   const v = behind.versions('Pod/default/c')!.sv;
   for (const s of stored) assert.ok(v > s, `${v} comes after ${s}`);
   await close(behind);
+});
+
+test('anti-entropy digest: the same after a reopen, and kept up to date by commits before and after it is first asked for', async () => {
+  const dir = newDir();
+  const { store } = await open(dir);
+  await store.commit({ put: [pod('a'), pod('b', 'team')], actors: [actorRecord('Pod/default/a', 'Running.Ready')] });
+  const before = store.digest();
+  await close(store);
+  const copy = newDir();
+  cpSync(`${dir}/db`, `${copy}/db`, { recursive: true });
+
+  // the same commits in both copies make the same versions (a fixed wall clock)
+  const reopen = async (d: string) => {
+    const st = new Store(new TestKV(`${d}/db`), { eventsPerObject: 50, now: () => Date.parse('2030-01-01T00:00:00Z') });
+    await st.open();
+    stores.push(st);
+    return { store: st };
+  };
+  // asked for at once after the reopen, then a commit
+  const { store: first } = await reopen(dir);
+  assert.equal(first.digest(), before);
+  await first.commit({ put: [pod('c')], actors: [actorRecord('Pod/default/a', 'Terminating')], del: ['Pod/team/b'] });
+  const after = first.digest();
+  assert.not.equal(after, before);
+  await close(first);
+  // the same commit before it is first asked for
+  const { store: second } = await reopen(copy);
+  await second.commit({ put: [pod('c')], actors: [actorRecord('Pod/default/a', 'Terminating')], del: ['Pod/team/b'] });
+  assert.equal(second.digest(), after);
+  await close(second);
 });
 
 test('a commit whose batch fails leaves nothing of itself on disk; later commits still work', async () => {
