@@ -2,10 +2,10 @@
 // ~/.starling/config. `--server HOST:PORT` overrides the server with the same credentials.
 
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { ApiClient } from '../api/client.ts';
 import { StarlingError } from '../errors.ts';
 import { defaultClientConfigPath } from '../host/bootstrap.ts';
+import { yaml } from '../manifest/yaml-lib.ts';
 
 export interface ClientConfig {
   server: string;
@@ -23,7 +23,7 @@ export async function loadClientConfig(explicit?: string, env = process.env): Pr
   }
   let doc: any;
   try {
-    doc = parse(text);
+    doc = yaml().parse(text);
   } catch (e) {
     throw new StarlingError('ConfigError', `${path}: not valid YAML: ${(e as Error).message}`);
   }

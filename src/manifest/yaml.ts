@@ -12,9 +12,9 @@
 // - Limits: 3 MiB of input (the API server's request body limit), nesting depth, alias expansion
 //   ("billion laughs"), self-referencing anchors, and the expanded size of a document.
 
-import { Composer, isAlias, isMap, isScalar, Lexer, LineCounter, Parser, visit } from 'yaml';
-import type { CST, Document, Node as YamlNode, ScalarTag } from 'yaml';
+import type { CST, Document, LineCounter, Node as YamlNode, ScalarTag } from 'yaml';
 import { ParseError, StarlingError } from '../errors.ts';
+import { yaml } from './yaml-lib.ts';
 
 /** Largest manifest accepted, in bytes (Kubernetes' MaxRequestBodyBytes: 3 × 1024 × 1024). */
 export const MAX_MANIFEST_BYTES = 3 * 1024 * 1024;
@@ -82,7 +82,8 @@ export function parseDocuments(text: string): unknown[] {
   if (overLimit(text)) throw tooLarge();
   const separators = text.match(/^---(?=[ \t\r\n]|$)/gm)?.length ?? 0;
   if (separators > MAX_DOCUMENTS) throw tooManyDocuments(separators);
-  const lines = new LineCounter();
+  const { Composer, LineCounter: Lines } = yaml();
+  const lines = new Lines();
   const pos = (offset: number): Located => {
     const p = lines.linePos(offset);
     return { line: p.line, column: p.col };
@@ -135,7 +136,7 @@ export function parseDocuments(text: string): unknown[] {
 
 function isEmpty(doc: Document.Parsed): boolean {
   const c = doc.contents;
-  return c === null || (isScalar(c) && (c.value === null || c.value === undefined));
+  return c === null || (yaml().isScalar(c) && (c.value === null || c.value === undefined));
 }
 
 function depthError(docIndex: number, at: Located): ParseError {
@@ -153,6 +154,7 @@ function depthError(docIndex: number, at: Located): ParseError {
  * deep nesting, so megabytes of `[` must not reach it.
  */
 function tokenize(text: string, lines: LineCounter, pos: (offset: number) => Located): CST.Token[] {
+  const { Lexer, Parser } = yaml();
   const parser = new Parser(lines.addNewLine);
   const tokens: CST.Token[] = [];
   let depth = 0;
@@ -203,6 +205,7 @@ function checkKeysAndAnchors(
   docNo: number,
   pos: (offset: number) => Located,
 ): number | undefined {
+  const { isAlias, isMap, isScalar, visit } = yaml();
   const anchors = new Map<string, YamlNode>();
   let firstAlias: number | undefined;
   visit(doc, {

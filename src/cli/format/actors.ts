@@ -1,9 +1,9 @@
 // `starling actors`: Starling's own view of the actors behind objects — a kubectl-style table, and
 // a describe-style detail view with an actor's recent state transitions.
 
+import { compareText } from '../../../actors/canonical.ts';
 import { formatAge, formatRFC1123Z, parseTime } from './age.ts';
 import { LEVEL_0, LEVEL_1, PrefixWriter } from './describe-writer.ts';
-import { byteCompare } from './selector.ts';
 import { renderTable } from './table.ts';
 
 export interface ActorTransition {
@@ -45,7 +45,7 @@ export function actorRow(a: ActorRecord, now: number): string[] {
 export function actorsTable(actors: ActorRecord[], now: number, opts: { noHeaders?: boolean } = {}): string {
   if (actors.length === 0) return '';
   const sorted = [...actors].sort((a, b) =>
-    byteCompare(a.kind, b.kind) || byteCompare(a.namespace, b.namespace) || byteCompare(a.name, b.name)
+    compareText(a.kind, b.kind) || compareText(a.namespace, b.namespace) || compareText(a.name, b.name)
   );
   return renderTable(opts.noHeaders ? [] : ACTOR_HEADERS, sorted.map((a) => actorRow(a, now)));
 }

@@ -3,12 +3,12 @@
 
 import type { KEvent, KObject } from '../../objects/types.ts';
 import { decodedLength } from '../../manifest/base64.ts';
+import { compareText } from '../../../actors/canonical.ts';
 import { formatAge } from './age.ts';
 import { describeEvents, LEVEL_0, PrefixWriter, printAnnotationsMultiline, printLabelsMultiline } from './describe-writer.ts';
-import { byteCompare } from './selector.ts';
 
 const keysOf = (m: unknown): string[] =>
-  m && typeof m === 'object' ? Object.keys(m as object).sort(byteCompare) : [];
+  m && typeof m === 'object' ? Object.keys(m as object).sort(compareText) : [];
 
 export const CONFIGMAP_HEADERS = ['NAME', 'DATA', 'AGE'];
 

@@ -13,6 +13,7 @@ import type {
   ResourceRequirements,
   Volume,
 } from '../../objects/types.ts';
+import { compareText } from '../../../actors/canonical.ts';
 import { formatRFC1123Z } from './age.ts';
 import {
   LEVEL_0,
@@ -25,7 +26,6 @@ import {
 } from './describe-writer.ts';
 import { stateParts } from './pods.ts';
 import { parseQuantity } from './quantity.ts';
-import { byteCompare } from './selector.ts';
 
 const stringOrNone = (s: string): string => (s === '' ? '<none>' : s);
 const printBool = (b: boolean | undefined): string => (b ? 'True' : 'False');
@@ -57,7 +57,7 @@ function describeResources(
 ): void {
   if (!resources) return;
   for (const [title, list] of [['Limits', resources.limits], ['Requests', resources.requests]] as const) {
-    const names = Object.keys(list ?? {}).filter((k) => list![k] !== undefined).sort(byteCompare);
+    const names = Object.keys(list ?? {}).filter((k) => list![k] !== undefined).sort(compareText);
     if (names.length > 0) w.write(level, `${title}:\n`);
     for (const name of names) w.write(level + 1, `${name}:\t${list![name]}\n`);
   }
@@ -198,7 +198,7 @@ function describeEnvFrom(envFrom: EnvFrom[], w: PrefixWriter): void {
 }
 
 function describeMounts(container: Container, w: PrefixWriter): void {
-  const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => byteCompare(a.mountPath, b.mountPath));
+  const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => compareText(a.mountPath, b.mountPath));
   w.write(LEVEL_2, `Mounts:${mounts.length === 0 ? '\t<none>' : ''}\n`);
   for (const m of mounts) {
     const flags = [m.readOnly ? 'ro' : 'rw'];
@@ -305,7 +305,7 @@ type Toleration = { key?: string; operator?: string; value?: string; effect?: st
 /** printPodTolerationsMultiline: `key=value:Effect op=Exists for 300s` per toleration, or `<none>`. */
 export function printTolerationsMultiline(w: PrefixWriter, title: string, tolerations: Toleration[] | undefined): void {
   w.write(LEVEL_0, `${title}:\t`);
-  const list = [...(tolerations ?? [])].sort((a, b) => byteCompare(a.key ?? '', b.key ?? ''));
+  const list = [...(tolerations ?? [])].sort((a, b) => compareText(a.key ?? '', b.key ?? ''));
   if (list.length === 0) {
     w.writeLine('<none>');
     return;

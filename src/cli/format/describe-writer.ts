@@ -3,8 +3,8 @@
 // Events table.
 
 import type { KEvent, KObject } from '../../objects/types.ts';
+import { compareText } from '../../../actors/canonical.ts';
 import { formatAge, parseTime } from './age.ts';
-import { byteCompare } from './selector.ts';
 import { DESCRIBE_TABWRITER, tabwrite } from './tabwriter.ts';
 
 export const LEVEL_0 = 0;
@@ -45,7 +45,7 @@ export function printLabelsMultiline(
   innerIndent = '\t',
 ): void {
   w.write(LEVEL_0, `${initialIndent}${title}:${innerIndent}`);
-  const keys = Object.keys(labels ?? {}).sort(byteCompare);
+  const keys = Object.keys(labels ?? {}).sort(compareText);
   if (keys.length === 0) {
     w.writeLine('<none>');
     return;
@@ -63,7 +63,7 @@ export function printAnnotationsMultiline(
   annotations: Record<string, string> | undefined | null,
 ): void {
   w.write(LEVEL_0, `${title}:\t`);
-  const keys = Object.keys(annotations ?? {}).filter((k) => !SKIP_ANNOTATIONS.has(k)).sort(byteCompare);
+  const keys = Object.keys(annotations ?? {}).filter((k) => !SKIP_ANNOTATIONS.has(k)).sort(compareText);
   if (keys.length === 0) {
     w.writeLine('<none>');
     return;

@@ -3,6 +3,7 @@
 
 import { canonical } from '../../../actors/canonical.ts';
 import type { Container, KEvent, KObject, PodSpec, PodStatus, PodTemplateSpec } from '../../objects/types.ts';
+import { compareText } from '../../../actors/canonical.ts';
 import { formatAge, formatRFC1123Z, parseTime } from './age.ts';
 import {
   describeContainers,
@@ -24,7 +25,7 @@ import { podIP } from './pods.ts';
 import { describeConfigMap, describeSecret } from './config.ts';
 import { formatQuantity, isBinaryQuantity, parseQuantity } from './quantity.ts';
 import { describeLimitRange, describeQuota } from './quota.ts';
-import { byteCompare, formatLabelSelector, selectorMatches, selectorString } from './selector.ts';
+import { formatLabelSelector, selectorMatches, selectorString } from './selector.ts';
 import { nodeRoles } from './workloads.ts';
 
 /** Objects a describer needs beyond the described object itself. */
@@ -208,7 +209,7 @@ const REVISION = 'deployment.kubernetes.io/revision';
 export function deploymentReplicaSets(d: KObject, replicaSets: KObject[]): { newRS?: KObject; oldRSs: KObject[] } {
   const owned = replicaSets.filter((rs) => controlledBy(rs, d)).sort((a, b) =>
     (parseTime(a.metadata.creationTimestamp) ?? 0) - (parseTime(b.metadata.creationTimestamp) ?? 0) ||
-    byteCompare(a.metadata.name, b.metadata.name)
+    compareText(a.metadata.name, b.metadata.name)
   );
   const revision = d.metadata.annotations?.[REVISION];
   const newRS = owned.find((rs) => templatesEqual(rs.spec?.template, d.spec?.template)) ??
@@ -342,15 +343,15 @@ function describeResourceQuotas(w: PrefixWriter, quotas: KObject[]): void {
     return;
   }
   w.write(LEVEL_0, 'Resource Quotas\n');
-  for (const q of [...quotas].sort((a, b) => byteCompare(a.metadata.name, b.metadata.name))) {
+  for (const q of [...quotas].sort((a, b) => compareText(a.metadata.name, b.metadata.name))) {
     w.write(LEVEL_1, `Name:\t${q.metadata.name}\n`);
-    const scopes = [...((q.spec?.scopes ?? []) as string[])].sort(byteCompare);
+    const scopes = [...((q.spec?.scopes ?? []) as string[])].sort(compareText);
     if (scopes.length > 0) w.write(LEVEL_1, `Scopes:\t${scopes.join(', ')}\n`);
     w.write(LEVEL_1, 'Resource\tUsed\tHard\n');
     w.write(LEVEL_1, '--------\t---\t---\n');
     const hard = (q.status?.hard ?? q.spec?.hard ?? {}) as Record<string, string>;
     const used = (q.status?.used ?? {}) as Record<string, string>;
-    for (const r of Object.keys(hard).sort(byteCompare)) {
+    for (const r of Object.keys(hard).sort(compareText)) {
       w.write(LEVEL_1, `${r}\t${used[r] ?? '0'}\t${hard[r]}\n`);
     }
   }
@@ -368,7 +369,7 @@ function describeLimitRanges(w: PrefixWriter, ranges: KObject[]): void {
     for (const item of (lr.spec?.limits ?? []) as Item[]) {
       const maps = ['min', 'max', 'defaultRequest', 'default', 'maxLimitRequestRatio']
         .map((k) => (item[k] ?? {}) as Record<string, string>);
-      const names = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort(byteCompare);
+      const names = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort(compareText);
       for (const n of names) {
         const cells = maps.map((m) => m[n] ?? '-');
         w.write(LEVEL_0, ` ${item.type ?? ''}\t${n}\t${cells.join('\t')}\n`);
@@ -414,7 +415,7 @@ function describeNode(node: KObject, events: KEvent[], now: number, related: Des
     w.write(LEVEL_1, `${a.type}:\t${a.address}\n`);
   }
   const printResources = (title: string, list: Record<string, string> | undefined) => {
-    const names = Object.keys(list ?? {}).sort(byteCompare);
+    const names = Object.keys(list ?? {}).sort(compareText);
     if (names.length === 0) return;
     w.write(LEVEL_0, `${title}:\n`);
     for (const n of names) w.write(LEVEL_0, `  ${n}:\t${list![n]}\n`);
@@ -567,13 +568,13 @@ function goValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `map[${Object.keys(o).sort(byteCompare).map((k) => `${k}:${goValue(o[k])}`).join(' ')}]`;
+    return `map[${Object.keys(o).sort(compareText).map((k) => `${k}:${goValue(o[k])}`).join(' ')}]`;
   }
   return String(v);
 }
 
 function printUnstructured(w: PrefixWriter, level: number, content: Record<string, unknown>, prefix: string, skip: string[]): void {
-  for (const field of Object.keys(content).sort(byteCompare)) {
+  for (const field of Object.keys(content).sort(compareText)) {
     const value = content[field];
     const path = `${prefix}.${field}`;
     if (skip.includes(path) || value === undefined) continue;

@@ -1,8 +1,8 @@
 // `-o json`, `-o yaml` and `-o name`, shaped like kubectl's output.
 
-import YAML from 'yaml';
+import { yaml } from '../../manifest/yaml-lib.ts';
 import type { KObject } from '../../objects/types.ts';
-import { byteCompare } from './selector.ts';
+import { compareText } from '../../../actors/canonical.ts';
 
 export type OutputFormat = 'json' | 'yaml' | 'name';
 
@@ -42,7 +42,7 @@ function sortKeysDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeysDeep);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort(byteCompare)) {
+    for (const k of Object.keys(v).sort(compareText)) {
       out[k] = sortKeysDeep((v as Record<string, unknown>)[k]);
     }
     return out;
@@ -101,6 +101,7 @@ export function yaml11NonString(s: string): boolean {
 
 /** `-o yaml`: the object, or a List for an array, in kubectl's YAML style. */
 export function formatYAML(objs: KObject | KObject[], opts: SerializeOptions = {}): string {
+  const YAML = yaml();
   const doc = new YAML.Document(printable(objs, opts));
   YAML.visit(doc, {
     Scalar(_key, node) {

@@ -3,9 +3,9 @@
 // k8s.io/kubectl/pkg/describe describeQuota / describeLimitRange).
 
 import type { KObject } from '../../objects/types.ts';
+import { compareText } from '../../../actors/canonical.ts';
 import { formatAge } from './age.ts';
 import { LEVEL_0, PrefixWriter } from './describe-writer.ts';
-import { byteCompare } from './selector.ts';
 
 type Quantities = Record<string, string>;
 const quantities = (m: unknown): Quantities => (m && typeof m === 'object' ? (m as Quantities) : {});
@@ -21,7 +21,7 @@ export function quotaRow(q: KObject, now: number): string[] {
   const used = quantities(q.status?.used);
   const request: string[] = [];
   const limit: string[] = [];
-  for (const r of Object.keys(hard).sort(byteCompare)) {
+  for (const r of Object.keys(hard).sort(compareText)) {
     const pieces = r.split('.');
     const cell = `${r}: ${used[r] ?? '0'}/${hard[r]}`;
     if (pieces.length > 1 && pieces[0] === 'limits') limit.push(cell);
@@ -47,7 +47,7 @@ export function describeQuota(q: KObject): string {
   w.write(LEVEL_0, '--------\t----\t----\n');
   const hard = quantities(q.status?.hard);
   const used = quantities(q.status?.used);
-  for (const r of Object.keys(hard).sort(byteCompare)) w.write(LEVEL_0, `${r}\t${used[r] ?? '0'}\t${hard[r]}\n`);
+  for (const r of Object.keys(hard).sort(compareText)) w.write(LEVEL_0, `${r}\t${used[r] ?? '0'}\t${hard[r]}\n`);
   return w.toString();
 }
 
@@ -60,7 +60,7 @@ export function describeLimitRange(lr: KObject): string {
   w.write(LEVEL_0, '----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n');
   for (const item of (lr.spec?.limits ?? []) as Record<string, unknown>[]) {
     const maps = ['min', 'max', 'defaultRequest', 'default', 'maxLimitRequestRatio'].map((k) => quantities(item[k]));
-    const names = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort(byteCompare);
+    const names = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort(compareText);
     for (const n of names) w.write(LEVEL_0, `${item.type ?? ''}\t${n}\t${maps.map((m) => m[n] ?? '-').join('\t')}\n`);
   }
   return w.toString();

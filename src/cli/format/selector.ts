@@ -2,12 +2,11 @@
 // String(), metav1.FormatLabelSelector, labels.FormatLabels).
 
 import type { LabelSelector, LabelSelectorRequirement, Labels } from '../../objects/types.ts';
+import { compareText } from '../../../actors/canonical.ts';
 
 /** Go's byte-wise string order (not locale order). */
-export const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 function requirementString(r: LabelSelectorRequirement): string | undefined {
-  const values = [...(r.values ?? [])].sort(byteCompare);
+  const values = [...(r.values ?? [])].sort(compareText);
   switch (r.operator) {
     case 'In':
     case 'NotIn':
@@ -38,7 +37,7 @@ export function selectorString(selector: LabelSelector | undefined | null): stri
     if (text === undefined) return undefined;
     reqs.push({ key: expr.key, text });
   }
-  return reqs.sort((a, b) => byteCompare(a.key, b.key)).map((r) => r.text).join(',');
+  return reqs.sort((a, b) => compareText(a.key, b.key)).map((r) => r.text).join(',');
 }
 
 /** metav1.FormatLabelSelector: like selectorString, but `<none>` when empty and `<error>` when invalid. */
@@ -50,7 +49,7 @@ export function formatLabelSelector(selector: LabelSelector | undefined | null):
 
 /** labels.FormatLabels: `k=v,k2=v2` sorted by key, `<none>` when empty. */
 export function formatLabels(labels: Labels | undefined | null): string {
-  const keys = Object.keys(labels ?? {}).sort(byteCompare);
+  const keys = Object.keys(labels ?? {}).sort(compareText);
   if (keys.length === 0) return '<none>';
   return keys.map((k) => `${k}=${labels![k]}`).join(',');
 }

@@ -2,13 +2,14 @@
 // kubectl's printers, and getTable(), which picks the layout by kind.
 
 import type { Container, KEvent, KObject, LabelSelector } from '../../objects/types.ts';
+import { compareText } from '../../../actors/canonical.ts';
 import { formatAge, parseTime } from './age.ts';
 import { ENDPOINTS_HEADERS, endpointsRow } from './endpoints.ts';
 import { CONFIGMAP_HEADERS, configMapRow, SECRET_HEADERS, secretRow } from './config.ts';
 import { formatQuantity, parseQuantity } from './quantity.ts';
 import { POD_HEADERS, POD_WIDE_HEADERS, podRow } from './pods.ts';
 import { LIMITRANGE_HEADERS, limitRangeRow, QUOTA_HEADERS, quotaRow } from './quota.ts';
-import { byteCompare, formatLabels, formatLabelSelector, selectorString } from './selector.ts';
+import { formatLabels, formatLabelSelector, selectorString } from './selector.ts';
 import { renderTable, withNamespaceColumn } from './table.ts';
 
 export { formatLabels, formatLabelSelector, selectorString } from './selector.ts';
@@ -111,7 +112,7 @@ export function nodeRoles(node: KObject): string[] {
       roles.add(v);
     }
   }
-  return [...roles].sort(byteCompare);
+  return [...roles].sort(compareText);
 }
 
 /** `Ready`, `NotReady` or `Unknown`, plus `,SchedulingDisabled` when cordoned. */
@@ -216,7 +217,7 @@ export function serviceRow(svc: KObject, now: number, wide = false): string[] {
     const ips = ((svc.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[])
       .map((i) => i.ip || i.hostname || '')
       .filter(Boolean);
-    const all = [...new Set([...ips, ...(spec.externalIPs ?? [])])].sort(byteCompare).join(',');
+    const all = [...new Set([...ips, ...(spec.externalIPs ?? [])])].sort(compareText).join(',');
     externalIP = all || '<pending>';
   } else if (type === 'ExternalName') {
     externalIP = spec.externalName ?? '<none>';
@@ -353,14 +354,14 @@ export function tableCells(
 
   const sorted = [...objects].sort((a, b) => {
     if (withNamespace) {
-      const ns = byteCompare(a.metadata.namespace ?? '', b.metadata.namespace ?? '');
+      const ns = compareText(a.metadata.namespace ?? '', b.metadata.namespace ?? '');
       if (ns !== 0) return ns;
     }
     if (k === 'Event') {
       const t = eventTime(a) - eventTime(b);
       if (t !== 0) return t;
     }
-    return byteCompare(a.metadata.name, b.metadata.name);
+    return compareText(a.metadata.name, b.metadata.name);
   });
 
   const table = { headers: layout.headers, rows: sorted.map(layout.row) };
