@@ -3,7 +3,7 @@
 // strategy that merges `stringData` into `data`), with Kubernetes' paths and wording.
 //
 // - Keys follow IsConfigMapKey: `[-._a-zA-Z0-9]+`, at most 253 characters, not `.`, `..` or
-//   starting with `..`.
+//   starting with `..`; and, Starling's own rule, not `__proto__`.
 // - All values together (ConfigMap data and decoded binaryData; Secret decoded data) are at most
 //   1 MiB (MaxSecretSize).
 // - Secret `data` and ConfigMap `binaryData` are base64 (Go's StdEncoding, as the API server
@@ -48,6 +48,9 @@ export function configKeyErrors(key: string): string[] {
   if (key === '.') errs.push("must not be '.'");
   else if (key === '..') errs.push("must not be '..'");
   else if (key.startsWith('..')) errs.push("must not start with '..'");
+  // Starling's own rule: msgpack (the store and the peer protocol) renames this key to keep it
+  // from reaching an object's prototype, so it would not come back as written
+  else if (key === '__proto__') errs.push("must not be '__proto__' (a key Starling cannot store)");
   return errs;
 }
 

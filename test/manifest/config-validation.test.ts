@@ -64,6 +64,11 @@ test('key names: IsConfigMapKey, reported per key in data and binaryData', () =>
   assert.equal(configKeyErrors('..'), ["must not be '..'"]);
   assert.equal(configKeyErrors('..a'), ["must not start with '..'"]);
   assert.equal(configKeyErrors('k'.repeat(254)), ['must be no more than 253 characters']);
+  // valid in Kubernetes, but msgpack (store, peers) would rename it: refused, not silently changed
+  assert.equal(configKeyErrors('__proto__'), ["must not be '__proto__' (a key Starling cannot store)"]);
+  assert.equal(refused(cm('data: {__proto__: x, _proto_: y}\n')), [
+    `data[__proto__]: Invalid value: "__proto__": must not be '__proto__' (a key Starling cannot store)`,
+  ]);
   assert.equal(refused(cm('data: {"a b": x, "..x": y}\nbinaryData: {"c/d": AA==}\n')), [
     `data[a b]: Invalid value: "a b": ${KEY_RULE}`,
     `data[..x]: Invalid value: "..x": must not start with '..'`,
