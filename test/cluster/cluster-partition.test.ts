@@ -143,7 +143,13 @@ test('split 3/2: both sides keep serving; after the heal every ReplicaSet has ex
     (await b4.request('apply', { manifest: deployment('web', 5) })).results[0].outcome,
     'configured',
   );
-  // ... and reads, each side its own view
+  // ... and reads, each side its own view: b5's write reaches b4 (replication takes a few ms;
+  // a request right after the apply may come first), never a2
+  await waitOrExplain(
+    'right readable on n4',
+    () => c.node('n4').store.get(objectKey('Deployment', 'default', 'right')) !== undefined,
+    5_000,
+  );
   assert.is(
     (await b4.request('get', { kind: 'deployment', name: 'right' })).metadata.name,
     'right',
