@@ -4,6 +4,7 @@
 // object's key, so when membership changes only the actors of the joining or leaving member move.
 
 import { hash32 } from '../../actors/hash.ts';
+import { type KObject, keyOf, objectKey, type PodSpec } from '../objects/types.ts';
 
 /** The member with the highest score for the key (ties by name); undefined with no members. */
 export function rendezvous(key: string, members: readonly string[]): string | undefined {
@@ -24,7 +25,11 @@ export function rendezvous(key: string, members: readonly string[]): string | un
  * a controller is hosted where its controller's key hashes: the pods of one ReplicaSet are then
  * placed by one node, whose scheduler sees its own binds in flight and spreads them.
  */
-export function hostOf(key: string, kind: string, nodeName: string | undefined, members: readonly string[], controllerKey?: string): string | undefined {
-  if (kind === 'Pod' && nodeName) return members.includes(nodeName) ? nodeName : undefined;
-  return rendezvous(kind === 'Pod' && controllerKey ? controllerKey : key, members);
+export function hostOf(o: KObject, members: readonly string[]): string | undefined {
+  if (o.kind !== 'Pod') return rendezvous(keyOf(o), members);
+  // a bound pod (most objects) needs no key: checked first, at every restart and rebalance
+  const nodeName = (o.spec as PodSpec).nodeName;
+  if (nodeName) return members.includes(nodeName) ? nodeName : undefined;
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+  return rendezvous(ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o), members);
 }

@@ -174,11 +174,7 @@ export class StarlingNode {
   private memberCache?: string[];
 
   hostOf(o: KObject): string | undefined {
-    const nodeName = (o.spec as PodSpec | undefined)?.nodeName;
-    // a bound pod (most objects, at every restart and rebalance) needs neither key
-    const ref = o.kind === 'Pod' && !nodeName ? o.metadata.ownerReferences?.find((r) => r.controller) : undefined;
-    const controllerKey = ref && objectKey(ref.kind, o.metadata.namespace, ref.name);
-    return hostOf(o.kind === 'Pod' && nodeName ? '' : keyOf(o), o.kind, nodeName, this.memberNames(), controllerKey);
+    return hostOf(o, this.memberNames());
   }
 
   async start() {

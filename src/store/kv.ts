@@ -42,7 +42,7 @@ export class StoreCodec {
   private structures: string[][];
   private version = 0; // bumped by every structure added
   private savedVersion = 0;
-  readonly packr: Packr;
+  private readonly packr: Packr;
   constructor(saved: string[][] = []) {
     this.structures = saved.map((keys) => [...keys]);
     // no `structures` option: msgpackr then takes them from getStructures() on first use, and
