@@ -548,13 +548,8 @@ export class DockerRuntime implements ContainerRuntime {
       opts.Cmd = spec.args;
     }
     if (spec.workingDir) opts.WorkingDir = spec.workingDir;
-    let c: Docker.Container;
     try {
-      c = await this.create(containerName(spec.pod, spec.name, spec.attempt), opts, spec.image);
-    } catch (e) {
-      throw (await this.sandboxProblem(sandboxId, what)) ?? e;
-    }
-    try {
+      const c = await this.create(containerName(spec.pod, spec.name, spec.attempt), opts, spec.image);
       return await this.startCreated(c, what);
     } catch (e) {
       throw (await this.sandboxProblem(sandboxId, what)) ?? e;
