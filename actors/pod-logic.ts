@@ -116,12 +116,14 @@ export type PodEvent =
   | { type: 'PLACE'; at: number }
   | { type: 'UNSCHEDULABLE'; message: string; at: number }
   | { type: 'SCHEDULED'; node: string; at: number }
-  | { type: 'SANDBOX_READY'; id: string; ports: PublishedPort[]; at: number }
+  /** id absent: the pod has no sandbox, its one container holds its network (docs/decisions.md) */
+  | { type: 'SANDBOX_READY'; id?: string; ports: PublishedPort[]; at: number }
   | { type: 'SANDBOX_FAILED'; message: string; at: number }
   | { type: 'SANDBOX_DIED'; at: number }
   | { type: 'IMAGE_READY'; container: string; at: number }
   | { type: 'IMAGE_FAILED'; container: string; message: string; at: number }
-  | { type: 'CONTAINER_STARTED'; container: string; id: string; at: number }
+  /** ports: what a container of a pod without a sandbox published (it holds the pod's network) */
+  | { type: 'CONTAINER_STARTED'; container: string; id: string; ports?: PublishedPort[]; at: number }
   | { type: 'CONTAINER_FAILED'; container: string; message: string; at: number }
   /** the container's environment names a missing ConfigMap/Secret or key */
   | { type: 'CONTAINER_CONFIG_ERROR'; container: string; message: string; at: number }
@@ -253,6 +255,7 @@ export function reduce(prev: PodContext, ev: PodEvent): PodContext {
       c.activity = 'running';
       c.id = ev.id;
       c.startedAt = ev.at;
+      if (ev.ports) ctx.ports = ev.ports;
       c.reason = c.message = undefined;
       c.retryAt = undefined;
       c.probeStates = c.probes ? startProbes(c.probes, ev.at) : undefined;

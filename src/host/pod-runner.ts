@@ -15,7 +15,7 @@ import type { Container, KObject, ObjectKey, PodSpec, Volume } from '../objects/
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { type ConfigLookup, containerEnv, volumePayload, volumeSource, volumesUsing } from './config-sources.ts';
 import { volumeWritten, writeVolume } from './config-volumes.ts';
-import type { ContainerRuntime, ContainerSpec, RuntimeEvent } from '../runtime/types.ts';
+import type { ContainerRuntime, ContainerSpec, PortMapping, RuntimeEvent } from '../runtime/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
 import type { ActorHost, KindBinding } from './actor-host.ts';
 import { podStatus } from './pod-status.ts';
@@ -39,6 +39,20 @@ export interface PodRunnerDeps {
   /** whether a Service of the pod's namespace selects it (its termination drains first) */
   selectedByService?(pod: KObject): boolean;
   log(msg: string): void;
+}
+
+/**
+ * Whether a pod needs a sandbox (infra) container: to share one network namespace between its
+ * containers. A pod of one container and no init containers does without; its container holds
+ * the pod's network and publishes its ports (docs/decisions.md, "Pods without a sandbox").
+ */
+export const needsSandbox = (spec: PodSpec) => spec.containers.length > 1 || (spec.initContainers?.length ?? 0) > 0;
+
+/** Every container port of the pod, as the runtime publishes them. */
+function podPorts(spec: PodSpec): PortMapping[] {
+  return [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
+    (c.ports ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'TCP', hostPort: p.hostPort }))
+  );
 }
 
 export class PodRunner {
@@ -113,7 +127,9 @@ export class PodRunner {
       const containers = byPod.get(uid) ?? [];
       if (containers.length) this.sandboxed.add(uid);
       // one pass, no closures: a restart runs this for every pod of the node
-      const resumed: PodEvent & { type: 'RESUMED' } = { type: 'RESUMED', at: this.d.now(), sandboxAlive: false, observed: [] };
+      // a pod without a sandbox (its container holds its network) has none to lose
+      const sandboxAlive = ctx.sandbox === 'ready' && !ctx.sandboxId;
+      const resumed: PodEvent & { type: 'RESUMED' } = { type: 'RESUMED', at: this.d.now(), sandboxAlive, observed: [] };
       for (const c of containers) {
         const running = c.state === 'running';
         if (c.name === SANDBOX_CONTAINER && c.id === ctx.sandboxId) resumed.sandboxAlive = running;
@@ -216,10 +232,12 @@ export class PodRunner {
         this.sandboxed.add(pod.uid);
         try {
           await this.makeVolumes(obj);
-          const ports = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
-            (c.ports ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'TCP', hostPort: p.hostPort }))
-          );
-          const info = await runtime.createSandbox({ pod, hostIP: this.d.hostIP, ports, hostname: pod.name });
+          if (!needsSandbox(spec)) {
+            // its container holds the pod's network and publishes its ports when it starts
+            host.send(key, { type: 'SANDBOX_READY', ports: [], at: this.d.now() });
+            return;
+          }
+          const info = await runtime.createSandbox({ pod, hostIP: this.d.hostIP, ports: podPorts(spec), hostname: pod.name });
           host.send(key, { type: 'SANDBOX_READY', id: info.id, ports: info.ports ?? [], at: this.d.now() });
         } catch (e) {
           const err = asStarlingError(e);
@@ -239,7 +257,7 @@ export class PodRunner {
       case 'startContainer': {
         const ctx = host.context<PodContext>(key);
         const c = [...(spec.initContainers ?? []), ...spec.containers].find((x) => x.name === cmd.container);
-        if (!ctx?.sandboxId || !c) return;
+        if (ctx?.sandbox !== 'ready' || !c) return;
         if (cmd.replaces) {
           // keep the container being replaced (its logs stay readable, as kubelet keeps the
           // last dead container) and remove the one before it
@@ -249,8 +267,25 @@ export class PodRunner {
           this.lastDead.set(slot, cmd.replaces);
         }
         try {
-          const info = await runtime.startContainer(ctx.sandboxId, this.containerSpec(obj, c, cmd.attempt));
-          host.send(key, { type: 'CONTAINER_STARTED', container: c.name, id: info.id, at: Date.parse(info.startedAt ?? '') || this.d.now() });
+          const cspec = this.containerSpec(obj, c, cmd.attempt);
+          const sandboxId = ctx.sandboxId || undefined;
+          const own = sandboxId === undefined;
+          if (own) {
+            // no sandbox: the container holds the pod's network, and keeps the host ports it had
+            const ports = podPorts(spec).map((p) => ({
+              ...p,
+              preferHostPort: ctx.ports.find((x) => x.containerPort === p.containerPort && x.protocol === p.protocol)?.hostPort,
+            }));
+            cspec.network = { hostIP: this.d.hostIP, ports, hostname: pod.name };
+          }
+          const info = await runtime.startContainer(sandboxId, cspec);
+          host.send(key, {
+            type: 'CONTAINER_STARTED',
+            container: c.name,
+            id: info.id,
+            ports: own ? info.ports ?? [] : undefined,
+            at: Date.parse(info.startedAt ?? '') || this.d.now(),
+          });
           const early = this.earlyDies.get(info.id);
           if (early) {
             this.earlyDies.delete(info.id);

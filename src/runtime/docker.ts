@@ -2,9 +2,11 @@
 //
 // A pod is a sandbox (infra) container that holds the network namespace and publishes the pod's
 // ports, plus app containers that join it (`NetworkMode: container:<sandbox>`), as Kubernetes'
-// dockershim did with the pause container. Every container carries the LABELS of types.ts, so a
-// restarted node finds (adopts) its containers with a label filter. Docker restart policies are
-// never used: Starling restarts containers itself (with Kubernetes' back-off).
+// dockershim did with the pause container; a pod of one container and no init containers has
+// no sandbox, its container holds its own network (types.ts). Every container carries the
+// LABELS of types.ts, so a restarted node finds (adopts) its containers with a label filter.
+// Docker restart policies are never used: Starling restarts containers itself (with Kubernetes'
+// back-off).
 //
 // Decisions (see also docs/):
 // - imagePullPolicy Always: when the pull fails but the image is present locally, the local
@@ -28,6 +30,7 @@ import type {
   ContainerSpec,
   ExecResult,
   LogOptions,
+  PodNetwork,
   PublishedPort,
   RuntimeContainerState,
   RuntimeEvent,
@@ -147,6 +150,22 @@ function parsePorts(
     }
   }
   return out.sort((a, b) => a.containerPort - b.containerPort || a.hostPort - b.hostPort);
+}
+
+/** The engine's words when a host port is in use by another container or process. */
+const PORT_TAKEN = /port is already allocated|address already in use/i;
+
+/** Docker's ExposedPorts and PortBindings for a pod's ports (`prefer`: ask for preferHostPort). */
+function publish(net: PodNetwork, prefer = false) {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of net.ports) {
+    const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
+    const port = p.hostPort || (prefer ? p.preferHostPort : 0);
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: net.hostIP, HostPort: port ? String(port) : '' });
+  }
+  return { exposed, bindings };
 }
 
 function withTimeout<T>(
@@ -472,17 +491,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createSandbox(spec: SandboxSpec): Promise<ContainerInfo> {
-    const exposed: Record<string, object> = {};
-    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    for (const p of spec.ports) {
-      const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
-      exposed[key] = {};
-      (bindings[key] ??= []).push({
-        HostIp: spec.hostIP,
-        HostPort: p.hostPort ? String(p.hostPort) : '',
-      });
-    }
     const name = containerName(spec.pod, SANDBOX_CONTAINER, 0);
+    const { exposed, bindings } = publish(spec);
     const opts: Docker.ContainerCreateOptions = {
       Image: this.sandboxImage,
       Entrypoint: ['sh', '-c'],
@@ -508,15 +518,11 @@ export class DockerRuntime implements ContainerRuntime {
     return this.startCreated(c, `sandbox of pod ${spec.pod.namespace}/${spec.pod.name}`);
   }
 
-  async startContainer(sandboxId: string, spec: ContainerSpec): Promise<ContainerInfo> {
+  async startContainer(sandboxId: string | undefined, spec: ContainerSpec): Promise<ContainerInfo> {
     const what = `container "${spec.name}" of pod ${spec.pod.namespace}/${spec.pod.name}`;
-    // the sandbox is not inspected first (one API call less per container): the engine refuses
-    // to create or start a container joined to a sandbox that is gone or not running
     const image = normaliseImage(spec.image);
     const hasCommand = !!spec.command && spec.command.length > 0;
     const host: Docker.HostConfig = {
-      NetworkMode: `container:${sandboxId}`,
-      IpcMode: `container:${sandboxId}`,
       RestartPolicy: { Name: 'no' },
       // Docker's init (tini) as PID 1 forwards SIGTERM to the process, so a shell or server
       // that installs no signal handler still stops at once instead of after the grace period.
@@ -548,9 +554,31 @@ export class DockerRuntime implements ContainerRuntime {
       opts.Cmd = spec.args;
     }
     if (spec.workingDir) opts.WorkingDir = spec.workingDir;
+    const name = containerName(spec.pod, spec.name, spec.attempt);
+    if (sandboxId === undefined) {
+      const net = spec.network;
+      if (!net) throw new RuntimeError(`cannot start ${what}: neither a sandbox nor a network of its own`);
+      opts.Hostname = (net.hostname ?? spec.pod.name).slice(0, 63);
+      const start = async (prefer: boolean) => {
+        const { exposed, bindings } = publish(net, prefer);
+        opts.ExposedPorts = exposed;
+        host.PortBindings = bindings;
+        return this.startCreated(await this.create(name, opts, spec.image), what);
+      };
+      try {
+        return await start(true);
+      } catch (e) {
+        // the port it had before is taken meanwhile: any free one, as at its first start
+        if (!net.ports.some((p) => !p.hostPort && p.preferHostPort) || !PORT_TAKEN.test((e as Error).message)) throw e;
+        return start(false);
+      }
+    }
+    // the sandbox is not inspected first (one API call less per container): the engine refuses
+    // to create or start a container joined to a sandbox that is gone or not running
+    host.NetworkMode = `container:${sandboxId}`;
+    host.IpcMode = `container:${sandboxId}`;
     try {
-      const c = await this.create(containerName(spec.pod, spec.name, spec.attempt), opts, spec.image);
-      return await this.startCreated(c, what);
+      return await this.startCreated(await this.create(name, opts, spec.image), what);
     } catch (e) {
       throw (await this.sandboxProblem(sandboxId, what)) ?? e;
     }
@@ -646,7 +674,7 @@ export class DockerRuntime implements ContainerRuntime {
     info.oomKilled = d.State.OOMKilled;
     const startedAt = validTime(d.State.StartedAt);
     if (startedAt) info.startedAt = startedAt;
-    if (name === SANDBOX_CONTAINER) {
+    if (name === SANDBOX_CONTAINER || !d.HostConfig?.NetworkMode?.startsWith('container:')) {
       info.ports = parsePorts(
         d.NetworkSettings?.Ports as Record<string, { HostIp: string; HostPort: string }[] | null>,
       );

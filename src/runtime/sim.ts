@@ -591,7 +591,7 @@ export class SimRuntime implements ContainerRuntime {
     this.changed();
     c.exitCode = code;
     c.finishedAt = now;
-    if (c.sandbox) this.releasePorts(c);
+    if (c.ports) this.releasePorts(c);
     this.emit(c, 'die');
     this.wake(c);
   }
@@ -607,19 +607,22 @@ export class SimRuntime implements ContainerRuntime {
     const key = (port: number, proto: string) => `${spec.hostIP}|${proto}|${port}`;
     try {
       for (const p of spec.ports) {
+        const used = (port: number) => this.usedPorts.has(key(port, p.protocol));
         let hostPort = p.hostPort ?? 0;
         if (hostPort > 0) {
-          if (this.usedPorts.has(key(hostPort, p.protocol))) {
+          if (used(hostPort)) {
             throw new RuntimeError(
-              `cannot start sandbox of pod ${spec.pod.namespace}/${spec.pod.name}: ` +
+              `cannot start ${c.sandbox ? 'sandbox' : `container "${c.name}"`} of pod ${spec.pod.namespace}/${spec.pod.name}: ` +
                 `Bind for ${spec.hostIP}:${hostPort} failed: port is already allocated`,
             );
           }
+        } else if (p.preferHostPort && !used(p.preferHostPort)) {
+          hostPort = p.preferHostPort; // the port a restarted container had before
         } else {
           for (let tries = 0; tries < 28232; tries++) {
             const candidate = this.nextPort;
             this.nextPort = this.nextPort >= 60999 ? 32768 : this.nextPort + 1;
-            if (!this.usedPorts.has(key(candidate, p.protocol))) {
+            if (!used(candidate)) {
               hostPort = candidate;
               break;
             }
@@ -667,12 +670,14 @@ export class SimRuntime implements ContainerRuntime {
     return this.toInfo(c);
   }
 
-  async startContainer(sandboxId: string, spec: ContainerSpec): Promise<ContainerInfo> {
+  async startContainer(sandboxId: string | undefined, spec: ContainerSpec): Promise<ContainerInfo> {
     const what = `container "${spec.name}" of pod ${spec.pod.namespace}/${spec.pod.name}`;
-    const sandbox = this.containers.get(sandboxId);
-    if (!sandbox) throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} not found`);
-    if (sandbox.state !== 'running') {
-      throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} is not running`);
+    const sandbox = sandboxId === undefined ? undefined : this.containers.get(sandboxId);
+    if (sandboxId !== undefined) {
+      if (!sandbox) throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} not found`);
+      if (sandbox.state !== 'running') throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} is not running`);
+    } else if (!spec.network) {
+      throw new RuntimeError(`cannot start ${what}: neither a sandbox nor a network of its own`);
     }
     const image = normaliseImage(spec.image);
     if (!this.images.has(image)) {
@@ -698,13 +703,12 @@ export class SimRuntime implements ContainerRuntime {
     if (spec.cpuMillis && spec.cpuMillis > 0) c.cpuLimit = spec.cpuMillis / 1000;
     try {
       await this.delayStart(c);
+      if (sandbox && sandbox.state !== 'running') throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} is not running`);
+      if (!sandbox) c.ports = this.allocatePorts(c, { pod: spec.pod, ...spec.network! });
     } catch (e) {
       this.containers.delete(c.id);
+      c.removed = true;
       throw e;
-    }
-    if (sandbox.state !== 'running') {
-      this.containers.delete(c.id);
-      throw new RuntimeError(`cannot start ${what}: sandbox ${sandboxId} is not running`);
     }
     this.run(c);
     return this.toInfo(c);
@@ -799,7 +803,7 @@ export class SimRuntime implements ContainerRuntime {
       info.exitCode = c.exitCode;
       info.finishedAt = isoTime(c.finishedAt!);
     }
-    if (c.sandbox) info.ports = c.state === 'running' ? (c.ports ?? []).map((p) => ({ ...p })) : [];
+    if (c.ports) info.ports = c.state === 'running' ? c.ports.map((p) => ({ ...p })) : [];
     return info;
   }
 

@@ -4,7 +4,9 @@
 //
 // Words: a *sandbox* is a pod's infra container (Kubernetes' pause container): it holds the
 // pod's network namespace and publishes the pod's ports; every app container of the pod joins
-// that namespace, so containers of one pod talk over `localhost`.
+// that namespace, so containers of one pod talk over `localhost`. A pod of one container and no
+// init containers has no sandbox: its container holds its own network namespace and publishes
+// the pod's ports itself (`ContainerSpec.network`; docs/decisions.md, "Pods without a sandbox").
 
 /** Labels every Starling container carries (Docker labels / sim metadata). */
 export const LABELS = {
@@ -31,6 +33,8 @@ export interface PortMapping {
   protocol: 'TCP' | 'UDP' | 'SCTP';
   /** the requested host port; 0 or absent lets the runtime pick a free one */
   hostPort?: number;
+  /** without hostPort: the port to take when it is free (a restarted container keeps its port) */
+  preferHostPort?: number;
 }
 export interface PublishedPort {
   containerPort: number;
@@ -39,13 +43,17 @@ export interface PublishedPort {
   hostPort: number;
 }
 
-export interface SandboxSpec {
-  pod: PodRef;
+/** A pod's network namespace: where its ports are published, and its hostname. */
+export interface PodNetwork {
   /** the address container ports are published on (the node's listen host) */
   hostIP: string;
   /** every container port of the pod (all containers share the sandbox's network) */
   ports: PortMapping[];
   hostname?: string;
+}
+
+export interface SandboxSpec extends PodNetwork {
+  pod: PodRef;
 }
 
 export interface Mount {
@@ -75,6 +83,8 @@ export interface ContainerSpec {
   attempt: number;
   /** sim runtime only: how the simulated process behaves (ignored by docker) */
   sim?: SimBehaviour;
+  /** a container started without a sandbox: the network namespace it holds itself */
+  network?: PodNetwork;
 }
 
 /** What a simulated container does; derived by the sim runtime from command/args when absent. */
@@ -102,7 +112,7 @@ export interface ContainerInfo {
   oomKilled?: boolean;
   startedAt?: string;
   finishedAt?: string;
-  /** published ports (sandbox only) */
+  /** published ports (a sandbox, or a container that holds its own network) */
   ports?: PublishedPort[];
 }
 
@@ -158,8 +168,11 @@ export interface ContainerRuntime {
   /** Creates and starts the pod's infra container; returns its info with the published ports. */
   createSandbox(spec: SandboxSpec): Promise<ContainerInfo>;
 
-  /** Creates and starts an app (or init) container in the sandbox's network namespace. */
-  startContainer(sandboxId: string, spec: ContainerSpec): Promise<ContainerInfo>;
+  /**
+   * Creates and starts an app (or init) container in the sandbox's network namespace; without a
+   * sandbox (undefined), in a network namespace of its own, made per `spec.network`.
+   */
+  startContainer(sandboxId: string | undefined, spec: ContainerSpec): Promise<ContainerInfo>;
 
   /** Stops a container (SIGTERM, then SIGKILL after graceSeconds). No error if already stopped or gone. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;

@@ -107,6 +107,25 @@ test('a container killed from outside is restarted and restartCount goes up', ()
   assert.is(h.container().exit?.exitCode, 137, 'lastState keeps the termination');
 });
 
+test('a pod without a sandbox takes its ports from its container, at each start', () => {
+  const h = new PodHarness([{ name: 'c' }]);
+  h.send({ type: 'SCHEDULED', node: 'n1' });
+  h.commands = [];
+  h.send({ type: 'SANDBOX_READY', ports: [] });
+  assert.is(h.ctx.sandbox, 'ready');
+  assert.is(h.ctx.sandboxId, undefined, 'no sandbox container');
+  const port = (hostPort: number) => [{ containerPort: 80, protocol: 'TCP', hostIP: '127.0.0.1', hostPort }];
+  h.send({ type: 'IMAGE_READY', container: 'c' });
+  h.send({ type: 'CONTAINER_STARTED', container: 'c', id: 'a', ports: port(40001) });
+  assert.equal(h.ctx.ports, port(40001));
+  assert.is(h.state, 'Running.Ready');
+  h.exit('c', 1);
+  h.send({ type: 'CONTAINER_STARTED', container: 'c', id: 'b', ports: port(40002) });
+  assert.equal(h.ctx.ports, port(40002), 'a restart that got another port says so');
+  h.send({ type: 'CONTAINER_STARTED', container: 'c', id: 'b' });
+  assert.equal(h.ctx.ports, port(40002), 'a container joined to a sandbox leaves the ports as they are');
+});
+
 test('DELETE → Terminating, killPod, and nothing is restarted afterwards', () => {
   const h = new PodHarness([{ name: 'c' }]);
   h.schedule();

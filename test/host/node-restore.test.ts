@@ -1,7 +1,8 @@
 // An in-process node on the sim runtime with a real LevelDB: a Deployment reaches its pods, the
 // node is stopped and a new node on the same data dir and the same (in-memory) sim runtime gets
-// every object and actor back, adopts the running containers without duplicating any, and keeps
-// converging (scale up, scale down). Deleting a Namespace or a Deployment takes what it holds.
+// every object and actor back, adopts the running containers without duplicating any (a pod of
+// one container has no sandbox, one of two has), and keeps converging (scale up, scale down).
+// Deleting a Namespace or a Deployment takes what it holds.
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -60,7 +61,7 @@ async function containersByPod() {
   return m;
 }
 
-/** Waits until exactly `n` pods of the app exist, all Running and ready, each with one sandbox and one app container. */
+/** Waits until exactly `n` pods of the app exist, all Running and ready, each with its one container (no sandbox). */
 async function converged(n: number, ns = 'default', app = 'web') {
   return await waitFor(`${n} running ${app} pods in ${ns}`, async () => {
     const pods = podsOf(ns, app);
@@ -68,7 +69,7 @@ async function converged(n: number, ns = 'default', app = 'web') {
     const byPod = await containersByPod();
     const ok = pods.every((p) => {
       const e = byPod.get(p.metadata.uid!);
-      return e && e.sandbox === 1 && e.app === 1 && e.running === 2;
+      return e && e.sandbox === 0 && e.app === 1 && e.running === 1;
     });
     return ok && pods;
   });
@@ -110,7 +111,7 @@ test('a restarted node restores every object and actor record and adopts its con
   const actorsBefore = new Map(node!.store.actors().map((a) => [a.key, { state: a.state, since: a.since, node: a.node }]));
   const podsBefore = podsOf().map((p) => ({ name: p.metadata.name, uid: p.metadata.uid, phase: p.status.phase }));
   const containersBefore = (await runtime.listContainers()).map((c) => c.id).sort();
-  assert.is(containersBefore.length, 6, 'one sandbox and one app container per pod');
+  assert.is(containersBefore.length, 3, 'one container per pod: a pod of one container has no sandbox');
 
   await restart();
 
@@ -156,12 +157,37 @@ test('a restarted node restores every object and actor record and adopts its con
   // the containers were adopted: the same ones, none added, none removed
   await converged(3);
   const containersAfter = (await runtime.listContainers()).map((c) => c.id);
-  assert.equal(containersAfter.filter((id) => containersBefore.includes(id)).length, 5, 'the others adopted, none replaced');
-  assert.is(containersAfter.length, 6, 'none duplicated: the killed one replaced once');
+  assert.equal(containersAfter.filter((id) => containersBefore.includes(id)).length, 2, 'the others adopted, none replaced');
+  assert.is(containersAfter.length, 3, 'none duplicated: the killed one replaced once');
   for (const p of podsOf()) {
     const cs = p.status.containerStatuses[0];
     assert.is(cs.restartCount, p.metadata.uid === victim.metadata.uid ? 1 : 0, `${p.metadata.name} restarts`);
   }
+});
+
+test('a pod of two containers keeps its sandbox across a restart, and is adopted whole', async () => {
+  const pod = `
+apiVersion: v1
+kind: Pod
+metadata: { name: duo, labels: { app: duo } }
+spec:
+  containers:
+    - { name: main, image: busybox:latest, command: ["sh", "-c", "while true; do sleep 1; done"] }
+    - { name: side, image: busybox:latest, command: ["sh", "-c", "while true; do sleep 1; done"] }
+`;
+  await apply(pod);
+  const duo = () => node!.store.get('Pod/default/duo')!;
+  await waitFor('duo Running', () => duo() && isRunning(duo()));
+  const mine = async () => (await runtime.listContainers()).filter((c) => c.pod.uid === duo().metadata.uid);
+  const before = await mine();
+  assert.equal(before.map((c) => c.name).sort(), [SANDBOX_CONTAINER, 'main', 'side'], 'a sandbox the two containers share');
+  await restart();
+  await waitFor('duo Running after the restart', () => isRunning(duo()));
+  const after = await mine();
+  assert.equal(after.map((c) => c.id).sort(), before.map((c) => c.id).sort(), 'the same three containers, adopted');
+  assert.ok(after.every((c) => c.state === 'running'));
+  node!.objects.delete('Pod/default/duo');
+  await waitFor('duo gone with its containers', async () => !node!.store.get('Pod/default/duo') && (await runtime.listContainers()).every((c) => c.pod.name !== 'duo'));
 });
 
 test('scaling to 5 and then to 2 converges to exactly that many pods (after a restart)', async () => {
@@ -174,7 +200,7 @@ test('scaling to 5 and then to 2 converges to exactly that many pods (after a re
     const pods = podsOf();
     const live = new Set(pods.map((p) => p.metadata.uid));
     const containers = await runtime.listContainers();
-    return pods.length === 2 && pods.every(isRunning) && containers.every((c) => live.has(c.pod.uid)) && containers.length === 4;
+    return pods.length === 2 && pods.every(isRunning) && containers.every((c) => live.has(c.pod.uid)) && containers.length === 2;
   });
   // the generation followed the spec changes
   assert.is(node!.store.get('Deployment/default/web')?.metadata.generation, 3);
@@ -182,7 +208,7 @@ test('scaling to 5 and then to 2 converges to exactly that many pods (after a re
   // and one more restart keeps exactly 2
   await restart();
   const pods = await converged(2);
-  assert.is((await runtime.listContainers()).length, 4);
+  assert.is((await runtime.listContainers()).length, 2);
   assert.is(node!.store.list('ReplicaSet', 'default').filter((r) => r.metadata.labels?.app === 'web').length, 1);
   assert.is(node!.store.list('ReplicaSet', 'default')[0].spec.replicas, 2);
   assert.is(pods.length, 2);
@@ -191,16 +217,16 @@ test('scaling to 5 and then to 2 converges to exactly that many pods (after a re
 test('a restart does not duplicate a container the node had not yet recorded (orphans are removed)', async () => {
   // a running container labelled for an existing pod but unknown to its actor is a second one
   const pod = podsOf()[0];
-  const ctx = node!.host.context<{ sandboxId: string }>(keyOf(pod))!;
   await node!.stop();
   node = undefined;
-  const stray = await runtime.startContainer(ctx.sandboxId, {
+  const stray = await runtime.startContainer(undefined, {
     pod: { uid: pod.metadata.uid!, name: pod.metadata.name, namespace: 'default' },
     name: 'main',
     image: 'busybox:latest',
     env: [],
     mounts: [],
     attempt: 0,
+    network: { hostIP: '127.0.0.1', ports: [] },
   });
   // and a container of a pod that does not exist at all
   const ghostSandbox = await runtime.createSandbox({ pod: { uid: 'ghost-uid', name: 'ghost', namespace: 'default' }, hostIP: '127.0.0.1', ports: [] });
@@ -209,7 +235,7 @@ test('a restart does not duplicate a container the node had not yet recorded (or
   const ids = new Set((await runtime.listContainers()).map((c) => c.id));
   assert.not.ok(ids.has(stray.id), 'the unknown second container of a pod is removed');
   assert.not.ok(ids.has(ghostSandbox.id), 'the container of a pod that no longer exists is removed');
-  assert.is(ids.size, 4);
+  assert.is(ids.size, 2);
 });
 
 test('deleting a Namespace deletes everything in it, containers included', async () => {

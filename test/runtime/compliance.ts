@@ -189,6 +189,37 @@ export function runtimeCompliance(name: string, make: () => Promise<RuntimeHarne
     assert.is(await rt.inspect(sbx.id), undefined);
   });
 
+  s('a container without a sandbox holds its own network: ports, and the port it had before', async () => {
+    const { runtime: rt } = h();
+    const pod = newPod('own');
+    const network = (preferHostPort?: number) => ({
+      hostIP: '127.0.0.1',
+      ports: [{ containerPort: 8080, protocol: 'TCP' as const, preferHostPort }],
+      hostname: pod.name,
+    });
+    const first = await rt.startContainer(undefined, containerSpec(pod, 'app', ['sleep', '3600'], undefined, { network: network() }));
+    assert.is(first.state, 'running');
+    assert.is(first.ports?.length, 1, 'it publishes the pod port itself');
+    const port = first.ports![0]!.hostPort;
+    assert.ok(port > 0, 'a host port was chosen');
+    assert.is(first.ports![0]!.hostIP, '127.0.0.1');
+    assert.equal((await rt.listContainers()).find((x) => x.id === first.id)?.ports, first.ports, 'listed with its ports');
+
+    await rt.stopContainer(first.id, 1);
+    const again = await rt.startContainer(undefined, containerSpec(pod, 'app', ['sleep', '3600'], undefined, { attempt: 1, network: network(port) }));
+    assert.is(again.ports![0]!.hostPort, port, 'the restarted container takes the port it had');
+
+    // the port is in use by the running one: another container asking for it gets a free one
+    const other = newPod('own2');
+    const second = await rt.startContainer(undefined, containerSpec(other, 'app', ['sleep', '3600'], undefined, { network: network(port) }));
+    assert.ok(second.ports![0]!.hostPort > 0 && second.ports![0]!.hostPort !== port, 'a taken port is not asked for twice');
+
+    const err = await rejection(rt.startContainer(undefined, containerSpec(pod, 'app', ['true'], undefined, { attempt: 2 })));
+    assert.instance(err, StarlingError);
+    assert.match((err as Error).message, /neither a sandbox nor a network of its own/);
+    for (const c of [first, again, second]) await rt.removeContainer(c.id);
+  });
+
   s('exit codes and die events', async () => {
     const hh = h();
     const rt = hh.runtime;
