@@ -1,10 +1,11 @@
 // Docker e2e: a pod's containers share one network namespace and an emptyDir volume, and init
-// containers run first.
+// containers run first. A pod of one container has no sandbox: its container holds the network.
 
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containersOf } from '../support/docker.ts';
+import { containersOf, docker } from '../support/docker.ts';
+import { httpGet } from '../support/http.ts';
 import { withDockerNode } from '../support/e2e.ts';
 import { ROOT, until } from '../support/node-process.ts';
 
@@ -44,6 +45,42 @@ test('two containers talk over localhost and share an emptyDir file; the init co
     assert.is(x.Labels['io.starling.pod.uid'], pod.metadata.uid);
     assert.is(x.Labels['io.starling.node'], name);
   }
+});
+
+test('a pod of one container is that container alone: hostname, its port, the same port after a restart', async () => {
+  const manifest = `
+apiVersion: v1
+kind: Pod
+metadata: { name: solo }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: web
+      image: busybox:latest
+      command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+      ports: [{ containerPort: 8080 }]
+`;
+  await e.c.request('apply', { manifest });
+  const running = async (restarts: number) => await until(`solo running after ${restarts} restarts`, async () => {
+    const p = await e.c.request('get', { kind: 'pod', name: 'solo' });
+    const cs = p.status?.containerStatuses?.[0];
+    return p.status?.phase === 'Running' && cs?.ready && cs.restartCount === restarts && p;
+  }, 30_000);
+  const pod = await running(0);
+  const mine = async () => (await containersOf(name)).filter((x) => x.Labels['io.starling.pod.name'] === 'solo');
+  const only = await mine();
+  assert.equal(only.map((x) => x.Labels['io.starling.container']), ['web'], 'no sandbox container');
+  const [published] = pod.status.hostPorts;
+  assert.is(published.containerPort, 8080);
+  assert.ok(published.hostPort > 0);
+  assert.is(await until('an answer', () => httpGet(published.hostIP, published.hostPort), 10_000), 'solo', 'the pod name as hostname');
+
+  await docker.getContainer(only[0]!.Id).kill();
+  const again = await running(1);
+  assert.equal(again.status.hostPorts, pod.status.hostPorts, 'the restarted container took the port it had');
+  assert.is(await until('an answer after the restart', () => httpGet(published.hostIP, published.hostPort), 10_000), 'solo');
+  await e.c.request('delete', { kind: 'pod', name: 'solo', wait: true, timeoutMs: 30_000 });
+  await until('solo\'s containers gone', async () => (await mine()).length === 0, 30_000);
 });
 
 test('deleting the pod stops and removes its containers', async () => {
