@@ -15,8 +15,8 @@
 // The last line on stdout is the JSON result (scripts/bench/lib.ts); progress goes to stderr.
 
 import { docker } from '../../test/support/docker.ts';
-import { emit, numberArg, progress, quick, round } from './lib.ts';
-import { BenchNode, benchDeployment, IMAGE, isRunning, now, POD_COMMAND, run, runBenchmark, sleep, withDeadline } from './single-node.ts';
+import { emit, numberArg, progress, quick, round, untilQuiet } from './lib.ts';
+import { BenchNode, benchDeployment, IMAGE, isRunning, now, POD_COMMAND, procCpuS, run, runBenchmark, sleep, withDeadline } from './single-node.ts';
 
 const REPLICAS = numberArg('replicas', quick ? 10 : 30);
 const HOST = '127.0.0.202';
@@ -29,7 +29,7 @@ let swarmInitedHere = false;
 let gwbridgeBefore = true;
 let serviceMade = false;
 
-async function starling(): Promise<{ seconds: number; first_s: number }> {
+async function starling(): Promise<{ seconds: number; first_s: number; node_cpu_s: number }> {
   await node.start();
   const c = await node.client();
   const running = new Map<string, number>();
@@ -43,11 +43,13 @@ async function starling(): Promise<{ seconds: number; first_s: number }> {
     }
   });
   watch.done.catch(() => {});
+  progress(`burst: the machine quiet after ${await untilQuiet()} ms`);
+  const cpu0 = procCpuS(node.pid!);
   const applied = now();
   await c.request('apply', { manifest: deployment(REPLICAS) });
   const done = await withDeadline(`${REPLICAS} Running pods`, 120_000, all);
   const first = Math.min(...running.values());
-  return { seconds: (done - applied) / 1000, first_s: (first - applied) / 1000 };
+  return { seconds: (done - applied) / 1000, first_s: (first - applied) / 1000, node_cpu_s: procCpuS(node.pid!) - cpu0 };
 }
 
 async function swarmState(): Promise<string> {
@@ -64,6 +66,7 @@ async function swarm(): Promise<{ seconds: number; first_s: number }> {
   } else {
     progress('burst: the engine is already in a swarm; using it (it is left as it was)');
   }
+  progress(`burst: the machine quiet after ${await untilQuiet()} ms`);
   const t0 = now();
   serviceMade = true;
   await run('docker', [
@@ -116,7 +119,7 @@ async function cleanupSwarm() {
 async function main() {
   progress(`burst: a Deployment of ${REPLICAS} replicas on a docker-runtime node (${HOST}), then Swarm with ${REPLICAS} replicas`);
   const s = await starling();
-  progress(`burst: Starling ${REPLICAS}/${REPLICAS} Running after ${s.seconds.toFixed(2)} s (first after ${s.first_s.toFixed(2)} s)`);
+  progress(`burst: Starling ${REPLICAS}/${REPLICAS} Running after ${s.seconds.toFixed(2)} s (first after ${s.first_s.toFixed(2)} s; the node used ${s.node_cpu_s.toFixed(2)} s of CPU)`);
   await node.stop();
   await sleep(1000);
   const w = await swarm();
@@ -137,6 +140,7 @@ async function main() {
     replicas: REPLICAS,
     seconds: round(s.seconds),
     first_s: round(s.first_s),
+    node_cpu_s: round(s.node_cpu_s),
     pods_per_s: round(REPLICAS / s.seconds, 2),
     swarm_seconds: round(w.seconds),
     swarm_first_s: round(w.first_s),

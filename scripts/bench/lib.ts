@@ -3,6 +3,7 @@
 // stdout; scripts/bench/run.ts collects them and writes docs/benchmarks.md).
 
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export const quick = process.argv.includes('--quick');
@@ -84,4 +85,28 @@ export function emit(result: BenchResult) {
 /** Progress for humans, on stderr (stdout carries only the result line). */
 export function progress(msg: string) {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** Busy and total jiffies of all CPUs (/proc/stat). */
+function cpuJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - (f[4] ?? 0), total };
+}
+
+/**
+ * Waits (at most maxMs) until the machine is quiet: less than `busyBelow` of its CPU busy over
+ * half a second. The kernel tears down the network namespaces and cgroups of removed containers
+ * in the background for seconds; a timed phase that starts meanwhile shares the cores with it.
+ * Returns the ms waited.
+ */
+export async function untilQuiet(maxMs = 20_000, busyBelow = 0.15): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    const a = cpuJiffies();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = cpuJiffies();
+    if (b.total > a.total && (b.busy - a.busy) / (b.total - a.total) < busyBelow) break;
+  }
+  return Date.now() - t0;
 }
