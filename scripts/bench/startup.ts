@@ -97,7 +97,7 @@ async function main() {
     anchor: `plain \`docker run -d ${IMAGE} sh -c ...\` in the same run: p50 ${round(d.p50)} s, p99 ${round(d.p99)} s; Kubernetes pod-startup SLO p99 <= 5 s`,
     command: `node --import tsx scripts/bench/startup.ts${quick ? ' --quick' : ''}`,
     ...(met ? {} : {
-      note: `a pod is two container starts — the sandbox with bridge networking, as the plain \`docker run\`, then the app container joined to its network namespace — where \`docker run\` is one; p50 ${round(s.p50 - d.p50, 2)} s more here, about what a container joined to another's network namespace takes to start (80–105 ms). Starling's own steps (bind, status, watch) take about 10 ms.`,
+      note: `a pod of one container is one container start, as \`docker run -d\` (no sandbox: docs/decisions.md); p50 ${round(s.p50 - d.p50, 2)} s more here, where Starling's own steps (apply, bind, status, watch) take about 10 ms: the rest is the engine's and the machine's noise, which a p99 of ${PODS} samples shows whole.`,
     }),
     pods: PODS,
     p50_s: round(s.p50),
