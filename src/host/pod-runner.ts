@@ -61,7 +61,7 @@ export class PodRunner {
   private byUid = new Map<string, ObjectKey>();
   /** die events that arrived before the actor learnt the container's id */
   private earlyDies = new Map<string, RuntimeEvent>();
-  /** pods this node made a sandbox for */
+  /** pods this node set up (volumes, and a sandbox when the pod needs one) */
   private sandboxed = new Set<string>();
   /** per pod container, the dead container kept after a restart (removed at the next one) */
   private lastDead = new Map<string, string>();
