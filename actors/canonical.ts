@@ -15,3 +15,9 @@ export function canonical(v: unknown): string {
  * locale: localeCompare pulls ICU's collation tables into a node's memory (about 2 MB).
  */
 export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Objects in list order: by namespace, then by name (the order of their keys). */
+export const compareByNamespaceAndName = (
+  a: { metadata: { namespace?: string; name: string } },
+  b: { metadata: { namespace?: string; name: string } },
+): number => compareText(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || compareText(a.metadata.name, b.metadata.name);

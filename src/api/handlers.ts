@@ -11,7 +11,7 @@ import type { KObject, LabelSelector, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
 import { isoTime } from '../clock.ts';
-import { canonical, compareText } from '../../actors/canonical.ts';
+import { canonical, compareByNamespaceAndName, compareText } from '../../actors/canonical.ts';
 import { REVISION_ANNOTATION, TEMPLATE_HASH_LABEL } from '../host/controllers.ts';
 import type { DeploymentSpec, PodTemplateSpec } from '../objects/types.ts';
 
@@ -245,7 +245,7 @@ export class Handlers {
     const items = kind === 'Event' ? this.events({ namespace }) as unknown as KObject[] : this.node.store.list(kind, namespace || undefined);
     return items
       .filter((o) => !selector || matchesSelector(o.metadata.labels ?? {}, selector))
-      .sort((a, b) => compareText(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || compareText(a.metadata.name, b.metadata.name));
+      .sort(compareByNamespaceAndName);
   }
 
   /** Whether a request reads events: on a node that just started, it waits until they are read. */

@@ -7,7 +7,7 @@ import type { KObject } from '../objects/types.ts';
 import { flagStr, type Parsed } from './args.ts';
 import { actorDetail, actorsTable, describe, formatOutput, getTable, tableCells, toName } from './format/index.ts';
 import { readManifests } from './manifests.ts';
-import { compareText } from '../../actors/canonical.ts';
+import { compareByNamespaceAndName } from '../../actors/canonical.ts';
 
 export interface Out {
   out(s: string): void;
@@ -89,7 +89,7 @@ export async function get(c: ApiClient, p: Parsed, o: Out) {
       o.out(text);
     });
   };
-  const sorted = (l: KObject[]) => [...l].sort((a, b) => compareText(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || compareText(a.metadata.name, b.metadata.name));
+  const sorted = (l: KObject[]) => [...l].sort(compareByNamespaceAndName);
   if (objs.length && fmt !== 'json' && fmt !== 'yaml' && fmt !== 'name') printRows(sorted(objs), true);
   else if (objs.length) printObjects(objs, tableKind, p, o, Date.now(), false);
   let headerShown = objs.length > 0;
