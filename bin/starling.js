@@ -2,9 +2,9 @@
 // The `starling` CLI on Node. The TypeScript sources run as one JavaScript bundle, made with
 // esbuild (which tsx brings) into node_modules/.cache/starling/ on first use and again whenever
 // a source file, the lock file or this file changes (the bundle's name is a hash of their paths,
-// sizes and mtimes). A plain JavaScript module needs no loader: tsx's loader runs in a thread of its own,
-// which costs a node about 30 MB and a third of its start-up time. Without esbuild, when the
-// bundle cannot be made (e.g. a source file being edited does not parse), or with
+// sizes and mtimes). A plain JavaScript module needs no loader: tsx's loader runs in a thread of
+// its own, which costs a node about 30 MB and a third of its start-up time. Without esbuild,
+// when the bundle cannot be made (e.g. a source file being edited does not parse), or with
 // STARLING_NO_BUNDLE=1, the sources are loaded with tsx's loader instead.
 // Either way the CLI runs in this one process (only the build is a child process), so signals
 // sent to `starling node start` reach the node itself.

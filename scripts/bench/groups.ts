@@ -43,7 +43,6 @@ export interface GroupStats {
 
 type Listener = (m: any) => void;
 
-
 class Group {
   child: ChildProcess;
   log = '';

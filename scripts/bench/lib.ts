@@ -1,6 +1,7 @@
 // Shared by the benchmarks in scripts/bench/: the machine they ran on, percentiles, the
-// `--quick` flag, the child processes killed when a benchmark exits, and the one JSON line each benchmark prints as its result (the last line of its
-// stdout; scripts/bench/run.ts collects them and writes docs/benchmarks.md).
+// `--quick` flag, the child processes killed when a benchmark exits, waiting for a quiet machine,
+// and the one JSON line each benchmark prints as its result (the last line of its stdout;
+// scripts/bench/run.ts collects them and writes docs/benchmarks.md).
 
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -45,7 +45,6 @@ export function serfVersion(bin = ensureSerf()): string {
 
 export type SerfLine = { agent: number; name: string; line: string; at: number };
 
-
 export interface SerfClusterOptions {
   n: number;
   /** agent names are PREFIX-s1 .. PREFIX-sN */

@@ -42,7 +42,6 @@ export interface BenchNodeOptions {
   extra?: string[];
 }
 
-
 export class BenchNode {
   readonly name: string;
   readonly dataDir: string;

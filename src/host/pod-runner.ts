@@ -46,7 +46,7 @@ export interface PodRunnerDeps {
  * containers. A pod of one container and no init containers does without; its container holds
  * the pod's network and publishes its ports (docs/decisions.md, "Pods without a sandbox").
  */
-export const needsSandbox = (spec: PodSpec) => spec.containers.length > 1 || (spec.initContainers?.length ?? 0) > 0;
+const needsSandbox = (spec: PodSpec) => spec.containers.length > 1 || (spec.initContainers?.length ?? 0) > 0;
 
 /** Every container port of the pod, as the runtime publishes them. */
 function podPorts(spec: PodSpec): PortMapping[] {

@@ -132,11 +132,8 @@ export class Store {
   private replicaListeners = new Set<(recs: Rec[]) => void>();
   private noticeQueue: [WatchType, KObject][] = [];
   private notifying = false;
-  /**
-   * per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest); null
-   * until first asked for after open() (a restart does not hash every entry before it serves)
-   */
-  private digests: Uint32Array | null = new Uint32Array(BUCKETS);
+  /** per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest) */
+  private digests = new Uint32Array(BUCKETS);
   private rv = 0;
   private pending: KVOp[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -158,7 +155,6 @@ export class Store {
    */
   async open(opts: { eventsInBackground?: boolean } = {}) {
     await this.kv.open();
-    this.digests = null;
     let newest = ZERO; // versions sort as strings in version order: the clock observes the newest
     for await (const [k, v] of this.kv.entries('objects')) {
       const e = v as ObjEntry;
@@ -425,11 +421,6 @@ export class Store {
 
   /** One number per bucket summarising every object and actor version in it. */
   digest(): number[] {
-    if (!this.digests) {
-      this.digests = new Uint32Array(BUCKETS);
-      for (const [key, e] of this.entries) this.digests[bucketOf(key)] ^= objectHash(key, e);
-      for (const [key, e] of this.actorEntries) this.digests[bucketOf(key)] ^= actorHash(key, e);
-    }
     return [...this.digests];
   }
   /** Every key with its versions in the given buckets: `[k, key, v1, v2]`. */
@@ -560,7 +551,7 @@ export class Store {
 
   private setEntry(key: ObjectKey, entry: ObjEntry) {
     const old = this.entries.get(key);
-    if (this.digests) this.digests[bucketOf(key)] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
+    this.digests[bucketOf(key)] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
     this.entries.set(key, entry);
     const kind = parseKey(key).kind;
     let m = this.byKind.get(kind);
@@ -581,7 +572,7 @@ export class Store {
 
   private setActor(key: ObjectKey, entry: ActorEntry) {
     const old = this.actorEntries.get(key);
-    if (this.digests) this.digests[bucketOf(key)] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
+    this.digests[bucketOf(key)] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
     this.actorEntries.set(key, entry);
   }
 }

@@ -166,7 +166,7 @@ test('after a reopen, new versions come after every stored one, even with the wa
   await close(behind);
 });
 
-test('anti-entropy digest: the same after a reopen, and kept up to date by commits before and after it is first asked for', async () => {
+test('anti-entropy digest: the same after a reopen, and kept up to date by commits whether it was read before them or not', async () => {
   const dir = newDir();
   const { store } = await open(dir);
   await store.commit({ put: [pod('a'), pod('b', 'team')], actors: [actorRecord('Pod/default/a', 'Running.Ready')] });
@@ -182,14 +182,14 @@ test('anti-entropy digest: the same after a reopen, and kept up to date by commi
     stores.push(st);
     return { store: st };
   };
-  // asked for at once after the reopen, then a commit
+  // read at once after the reopen, then a commit
   const { store: first } = await reopen(dir);
   assert.equal(first.digest(), before);
   await first.commit({ put: [pod('c')], actors: [actorRecord('Pod/default/a', 'Terminating')], del: ['Pod/team/b'] });
   const after = first.digest();
   assert.not.equal(after, before);
   await close(first);
-  // the same commit before it is first asked for
+  // the same commit before it is read
   const { store: second } = await reopen(copy);
   await second.commit({ put: [pod('c')], actors: [actorRecord('Pod/default/a', 'Terminating')], del: ['Pod/team/b'] });
   assert.equal(second.digest(), after);

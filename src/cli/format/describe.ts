@@ -1,9 +1,8 @@
 // `describe` in kubectl's layout (k8s.io/kubectl/pkg/describe): Pods, Deployments, ReplicaSets,
 // Namespaces and Nodes have their own describers; any other kind gets the generic one.
 
-import { canonical } from '../../../actors/canonical.ts';
+import { canonical, compareText } from '../../../actors/canonical.ts';
 import type { Container, KEvent, KObject, PodSpec, PodStatus, PodTemplateSpec } from '../../objects/types.ts';
-import { compareText } from '../../../actors/canonical.ts';
 import { formatAge, formatRFC1123Z, parseTime } from './age.ts';
 import {
   describeContainers,

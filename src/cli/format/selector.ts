@@ -4,7 +4,6 @@
 import type { LabelSelector, LabelSelectorRequirement, Labels } from '../../objects/types.ts';
 import { compareText } from '../../../actors/canonical.ts';
 
-/** Go's byte-wise string order (not locale order). */
 function requirementString(r: LabelSelectorRequirement): string | undefined {
   const values = [...(r.values ?? [])].sort(compareText);
   switch (r.operator) {
