@@ -7,7 +7,7 @@ import { createToken, deleteToken, listTokens } from '../host/join-tokens.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
 import type { StarlingNode } from '../host/node.ts';
 import { decodeManifests, matchesSelector, parseSelectorString, resolveKindName } from '../manifest/index.ts';
-import type { KObject, LabelSelector, PodSpec } from '../objects/types.ts';
+import type { KEvent, KObject, LabelSelector, ObjectKey, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
 import { isoTime } from '../clock.ts';
@@ -229,42 +229,34 @@ export class Handlers {
   }
 
   /** One object (name given) or a list. */
-  get(args: Args) {
+  async get(args: Args) {
     const entry = kindArg(args);
     const name = str(args, 'name', false);
     const ns = entry.namespaced ? (args.allNamespaces ? undefined : (str(args, 'namespace', false) ?? 'default')) : '';
     if (name) {
-      const obj = entry.kind === 'Event' ? this.events({ namespace: ns }).find((e) => e.metadata.name === name) : this.node.store.get(objectKey(entry.kind, ns, name));
+      const obj = entry.kind === 'Event' ? (await this.events({ namespace: ns })).find((e) => e.metadata.name === name) : this.node.store.get(objectKey(entry.kind, ns, name));
       if (!obj) throw new StarlingError('NotFound', `${entry.plural}${entry.group ? '.' + entry.group : ''} "${name}" not found`);
       return obj;
     }
-    return { items: this.list(entry.kind, ns, selectorArg(args)) };
+    return { items: await this.list(entry.kind, ns, selectorArg(args)) };
   }
 
-  list(kind: string, namespace: string | undefined, selector?: LabelSelector): KObject[] {
-    const items = kind === 'Event' ? this.events({ namespace }) as unknown as KObject[] : this.node.store.list(kind, namespace || undefined);
+  /** Objects of a kind from this node's store; Events from the whole cluster (each node keeps a few). */
+  async list(kind: string, namespace: string | undefined, selector?: LabelSelector): Promise<KObject[]> {
+    if (kind !== 'Event') return this.select(this.node.store.list(kind, namespace || undefined), selector);
+    return this.select(await this.events({ namespace }) as unknown as KObject[], selector);
+  }
+
+  private select(items: KObject[], selector?: LabelSelector): KObject[] {
     return items
       .filter((o) => !selector || matchesSelector(o.metadata.labels ?? {}, selector))
       .sort(compareByNamespaceAndName);
   }
 
-  /** Whether a request reads events: on a node that just started, it waits until they are read. */
-  readsEvents(op: string, args: Args): boolean {
-    if (op === 'describe' || op === 'events') return true;
-    if (op !== 'get' && op !== 'watch') return false;
-    try {
-      return kindArg(args).kind === 'Event';
-    } catch {
-      return false; // the request itself reports the bad kind
-    }
-  }
-  eventsLoaded(): Promise<void> {
-    return this.node.store.eventsLoaded();
-  }
-
-  events(args: Args) {
+  /** Events of the cluster (of one namespace), oldest first; they wait until a node that just started has read its own. */
+  events(args: Args): Promise<KEvent[]> {
     const ns = args.namespace as string | undefined;
-    return this.node.store.events().filter((e) => !ns || e.metadata.namespace === ns);
+    return this.node.replicator.clusterEvents({ namespace: ns || undefined });
   }
 
   async delete(args: Args) {
@@ -315,21 +307,33 @@ export class Handlers {
     const wants = (o: KObject) =>
       o.kind === entry.kind && (ns === undefined || o.metadata.namespace === ns) && (!name || o.metadata.name === name) &&
       (!selector || matchesSelector(o.metadata.labels ?? {}, selector));
-    if (!args.noInitial) {
-      for (const o of this.list(entry.kind, ns, selector)) if (wants(o)) stream.item({ type: 'ADDED', object: o });
-    }
     const off = this.node.store.watch((type, o) => {
       if (wants(o)) stream.item({ type, object: o });
     });
     stream.onCancel(off);
+    if (args.noInitial) return;
+    if (entry.kind !== 'Event') {
+      for (const o of this.select(this.node.store.list(entry.kind, ns), selector)) if (wants(o)) stream.item({ type: 'ADDED', object: o });
+      return;
+    }
+    this.list(entry.kind, ns, selector).then((items) => {
+      for (const o of items) if (wants(o)) stream.item({ type: 'ADDED', object: o });
+    }, () => {});
   }
 
-  describe(args: Args) {
+  async describe(args: Args) {
     const entry = kindArg(args);
     const ns = entry.namespaced ? (str(args, 'namespace', false) ?? 'default') : '';
     const name = str(args, 'name', false);
-    const objects = name ? [this.node.store.get(objectKey(entry.kind, ns, name))] : this.list(entry.kind, ns || undefined, selectorArg(args));
+    const objects = name ? [this.node.store.get(objectKey(entry.kind, ns, name))] : await this.list(entry.kind, ns || undefined, selectorArg(args));
     if (name && !objects[0]) throw new StarlingError('NotFound', `${entry.plural}${entry.group ? '.' + entry.group : ''} "${name}" not found`);
+    const events = new Map<ObjectKey, KEvent[]>();
+    for (const ev of await this.node.replicator.clusterEvents({ keys: objects.map((o) => keyOf(o!)) })) {
+      const about = objectKey(ev.involvedObject.kind, ev.involvedObject.namespace ?? '', ev.involvedObject.name);
+      const list = events.get(about);
+      if (list) list.push(ev);
+      else events.set(about, [ev]);
+    }
     return objects.map((o) => {
       const obj = o!;
       const related: Record<string, KObject[]> = {};
@@ -344,7 +348,7 @@ export class Handlers {
         related.resourceQuotas = this.node.store.list('ResourceQuota', obj.metadata.name);
         related.limitRanges = this.node.store.list('LimitRange', obj.metadata.name);
       }
-      return { object: obj, events: this.node.store.events(keyOf(obj)), related };
+      return { object: obj, events: events.get(keyOf(obj)) ?? [], related };
     });
   }
 

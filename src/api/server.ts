@@ -105,7 +105,6 @@ export class ApiServer {
     if (!OPS.includes(req.op)) throw new StarlingError('BadRequest', `unknown operation ${JSON.stringify(req.op)}`);
     const args = req.args && typeof req.args === 'object' ? req.args : {};
     const ok = (result: unknown) => send({ v: PROTOCOL_VERSION, id, ok: true, result });
-    if (h.readsEvents(req.op, args)) await h.eventsLoaded();
     switch (req.op) {
       case 'cancel': {
         streams.get(Number(args.target))?.();
@@ -138,13 +137,13 @@ export class ApiServer {
       case 'apply':
         return ok(await h.apply(args));
       case 'get':
-        return ok(h.get(args));
+        return ok(await h.get(args));
       case 'delete':
         return ok(await h.delete(args));
       case 'describe':
-        return ok(h.describe(args));
+        return ok(await h.describe(args));
       case 'events':
-        return ok({ items: h.events(args) });
+        return ok({ items: await h.events(args) });
       case 'exec':
         return ok(await h.exec(args));
       case 'actors':

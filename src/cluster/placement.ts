@@ -20,6 +20,21 @@ export function rendezvous(key: string, members: readonly string[]): string | un
   return best;
 }
 
+/** The n members with the highest rendezvous scores for the key, best first (ties by name). */
+export function rendezvousTop(key: string, members: readonly string[], n: number): string[] {
+  const top: { m: string; score: number }[] = [];
+  for (const m of members) {
+    const score = hash32(`${key}\u0000${m}`);
+    let i = top.length;
+    while (i > 0 && (score > top[i - 1].score || (score === top[i - 1].score && m < top[i - 1].m))) i--;
+    if (i < n) {
+      top.splice(i, 0, { m, score });
+      if (top.length > n) top.pop();
+    }
+  }
+  return top.map((t) => t.m);
+}
+
 /**
  * The host of an object's actor among the given members (alive or suspect). An unbound pod with
  * a controller is hosted where its controller's key hashes: the pods of one ReplicaSet are then

@@ -7,10 +7,18 @@
 // message per chunk, encoded once for every member, and a record committed several times in the
 // window (a pod going ContainerCreating → Running, its actor record with it) is sent once, at
 // its newest version — the older ones would lose every merge anyway.
+//
+// Events are the exception to "every member": an event goes to the eventCopies − 1 members
+// ranked first by rendezvous hashing of the object it is about (with the node that recorded it,
+// eventCopies nodes hold it), and readers gather them from every member (clusterEvents). They
+// were half of the records a pod costs every node (docs/decisions.md, "Events on a few nodes").
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
-import type { Rec, Store } from '../store/store.ts';
+import { compareText } from '../../actors/canonical.ts';
+import type { KEvent, ObjectKey } from '../objects/types.ts';
+import { involvedKeyOf, type Rec, type Store } from '../store/store.ts';
+import { rendezvousTop } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
 /** Records per message: keeps frames small when a whole store is exchanged. */
@@ -66,14 +74,61 @@ export class Replicator {
     const recs = [...this.outbox.values()];
     this.outbox.clear();
     const peers = this.d.peers();
-    if (peers.length) {
-      for (let i = 0; i < recs.length; i += CHUNK) {
-        const msg = { t: 'rep', recs: recs.slice(i, i + CHUNK) };
-        if (this.d.transport.sendMany) this.d.transport.sendMany(peers, msg);
-        else for (const peer of peers) this.d.transport.send(peer, msg);
+    const copies = this.d.config.eventCopies - 1;
+    if (peers.length <= copies) this.sendChunks(peers, recs);
+    else {
+      const toAll: Rec[] = [];
+      const events = new Map<string, Rec[]>(); // member → events for it
+      const targets = new Map<ObjectKey, string[]>();
+      for (const r of recs) {
+        if (r.k !== 'e') {
+          toAll.push(r);
+          continue;
+        }
+        const about = involvedKeyOf(r.key);
+        let to = targets.get(about);
+        if (!to) targets.set(about, to = rendezvousTop(about, peers, copies));
+        for (const m of to) {
+          const list = events.get(m);
+          if (list) list.push(r);
+          else events.set(m, [r]);
+        }
       }
+      this.sendChunks(peers, toAll);
+      for (const [m, list] of events) this.sendChunks([m], list);
     }
     this.stats.pushed += recs.length;
+  }
+
+  private sendChunks(to: readonly string[], recs: Rec[]) {
+    if (to.length === 0) return;
+    for (let i = 0; i < recs.length; i += CHUNK) {
+      const msg = { t: 'rep', recs: recs.slice(i, i + CHUNK) };
+      if (to.length > 1 && this.d.transport.sendMany) this.d.transport.sendMany(to, msg);
+      else for (const m of to) this.d.transport.send(m, msg);
+    }
+  }
+
+  /**
+   * The events the cluster holds: about the given objects, or all (of one namespace); gathered
+   * from this node and every member, each event once (its newest count), oldest first. A member
+   * that does not answer within timeoutMs is left out.
+   */
+  async clusterEvents(q: { keys?: ObjectKey[]; namespace?: string }, timeoutMs = 2000): Promise<KEvent[]> {
+    await this.d.store.eventsLoaded();
+    const all = new Map<string, KEvent>();
+    const add = (entries: [string, KEvent][]) => {
+      for (const [id, ev] of entries) {
+        if (q.namespace && ev.metadata.namespace !== q.namespace) continue;
+        const had = all.get(id);
+        if (!had || ev.count > had.count) all.set(id, ev);
+      }
+    };
+    add(this.d.store.eventEntries(q.keys));
+    const answers = await Promise.allSettled(this.d.peers().map((m) => this.d.transport.request(m, { t: 'ev-q', keys: q.keys }, timeoutMs)));
+    for (const a of answers) if (a.status === 'fulfilled' && a.value.t === 'ev-a' && Array.isArray(a.value.evs)) add(a.value.evs as [string, KEvent][]);
+    // ids are `involvedKey|hlc`: one object's events sort by when they were first recorded
+    return [...all.entries()].sort(([a, x], [b, y]) => compareText(x.lastTimestamp, y.lastTimestamp) || compareText(a, b)).map(([, ev]) => ev);
   }
 
   /** One anti-entropy exchange with a member: afterwards both hold the newer of every record. */
@@ -120,6 +175,15 @@ export class Replicator {
         const theirs = msg.d as number[];
         const buckets = mine.flatMap((h, i) => (h !== theirs[i] ? [i] : []));
         reply({ t: 'ae-versions', b: buckets, v: this.d.store.versionsIn(buckets) });
+        return;
+      }
+      case 'ev-q': {
+        if (!reply) return;
+        const keys = Array.isArray(msg.keys) ? (msg.keys as unknown[]).filter((k): k is string => typeof k === 'string') : undefined;
+        this.d.store.eventsLoaded().then(
+          () => reply({ t: 'ev-a', evs: this.d.store.eventEntries(keys) }),
+          () => reply({ t: 'ev-a', evs: [] }),
+        );
         return;
       }
       case 'ae-pull':

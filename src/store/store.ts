@@ -58,6 +58,9 @@ export type Rec =
   | { k: 'a'; key: string; rec: ActorRecord | null; v: string }
   | { k: 'e'; key: string; ev: KEvent; v: string };
 
+/** The key of the object an event's id (`involvedKey|hlc`) is about. */
+export const involvedKeyOf = (eventId: string): ObjectKey => eventId.slice(0, eventId.lastIndexOf('|'));
+
 export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type WatchListener = (type: WatchType, obj: KObject) => void;
 
@@ -186,7 +189,7 @@ export class Store {
       const turns = new Turns();
       for await (const [k, v] of this.kv.entries('events')) {
         // an event merged or recorded meanwhile is newer than the one on disk
-        if (!this.eventLog.get(k.slice(0, k.lastIndexOf('|')))?.some((e) => e.id === k)) this.indexEvent(k, v as KEvent);
+        if (!this.eventLog.get(involvedKeyOf(k))?.some((e) => e.id === k)) this.indexEvent(k, v as KEvent);
         // in turns (LevelDB's reads are often done before they are awaited, and then nothing
         // else would run until the last event)
         if (turns.due) await turns.pause();
@@ -248,6 +251,11 @@ export class Store {
     if (involvedKey) return (this.eventLog.get(involvedKey) ?? []).map((e) => e.event);
     return [...this.eventLog.values()].flat().map((e) => e.event)
       .sort((a, b) => compareText(a.lastTimestamp, b.lastTimestamp));
+  }
+  /** Events with their ids (the same on every node that holds a copy): about the given objects, or all. */
+  eventEntries(involvedKeys?: readonly ObjectKey[]): [string, KEvent][] {
+    const lists = involvedKeys ? involvedKeys.map((k) => this.eventLog.get(k) ?? []) : [...this.eventLog.values()];
+    return lists.flat().map((e) => [e.id, e.event]);
   }
   resourceVersion() {
     return this.rv;
@@ -355,7 +363,7 @@ export class Store {
         this.setActor(r.key, entry);
         ops.push({ type: 'put', section: 'actors', key: r.key, value: entry });
       } else {
-        const involved = r.key.slice(0, r.key.lastIndexOf('|'));
+        const involved = involvedKeyOf(r.key);
         if (!this.entries.get(involved)?.obj) continue;
         const list = this.eventLog.get(involved);
         const known = list?.find((e) => e.id === r.key);
@@ -523,7 +531,7 @@ export class Store {
   }
 
   private indexEvent(id: string, ev: KEvent) {
-    const involved = id.slice(0, id.lastIndexOf('|'));
+    const involved = involvedKeyOf(id);
     const list = this.eventLog.get(involved) ?? [];
     const i = list.findIndex((e) => e.id === id);
     if (i >= 0) list[i].event = ev;

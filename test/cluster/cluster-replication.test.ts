@@ -2,13 +2,14 @@
 // node; concurrent conflicting applies of one Deployment converge to the same object everywhere
 // (and to one set of pods); deletes are tombstones that anti-entropy never undoes; a node that
 // was down while objects were applied, changed and deleted catches up when it returns, and its
-// stale copies do not undo the newer writes.
+// stale copies do not undo the newer writes. Events are kept on a few nodes (eventCopies) and
+// every node's reads gather them.
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { canonical } from '../../actors/canonical.ts';
-import type { KObject } from '../../src/objects/types.ts';
-import { objectKey } from '../../src/objects/types.ts';
+import type { KEvent, KObject } from '../../src/objects/types.ts';
+import { keyOf, objectKey } from '../../src/objects/types.ts';
 import {
   activePods,
   deployment,
@@ -91,6 +92,38 @@ test('an object applied on one node is readable on all 5, and watched on another
     10_000,
     50,
   );
+});
+
+test('an event is kept on eventCopies of the 5 nodes, not spread by anti-entropy, and every node shows it in describe and get events', async () => {
+  const pod = activePods(podsOf(c.node('n1'), 'hello'))[0];
+  const podKey = keyOf(pod);
+  const copies = c.node('n1').opts.config.replication.eventCopies;
+  assert.is(copies, 3);
+  /** event id → the reason and the nodes that hold it */
+  const holders = () => {
+    const held = new Map<string, { reason: string; nodes: string[] }>();
+    for (const n of c.upNames()) {
+      for (const [id, ev] of c.node(n).store.eventEntries([podKey])) {
+        const h = held.get(id) ?? { reason: ev.reason, nodes: [] };
+        h.nodes.push(n);
+        held.set(id, h);
+      }
+    }
+    return held;
+  };
+  await waitFor('the Started event of the pod on 3 nodes', () => [...holders().values()].some((h) => h.reason === 'Started' && h.nodes.length === copies), 5_000, 20);
+  await antiEntropyEverywhere();
+  const held = holders();
+  for (const [id, h] of held) assert.ok(h.nodes.length >= 1 && h.nodes.length <= copies, `${id} (${h.reason}) is on ${h.nodes}`);
+  const reasons = [...held.values()].map((h) => h.reason).sort();
+  assert.ok(reasons.includes('Scheduled') && reasons.includes('Started'), reasons.join());
+  for (const n of c.upNames()) {
+    const api = await c.client(n);
+    const [described] = await api.request('describe', { kind: 'pod', name: pod.metadata.name });
+    assert.equal(described.events.map((e: KEvent) => e.reason).sort(), reasons, `describe on ${n}`);
+    const listed = (await api.request('get', { kind: 'events' })).items as KEvent[];
+    assert.equal(listed.filter((e) => e.involvedObject.name === pod.metadata.name).map((e) => e.reason).sort(), reasons, `get events on ${n}`);
+  }
 });
 
 test('concurrent conflicting applies of one Deployment on two nodes converge to the same object on every node, with one set of pods', async () => {
