@@ -2,7 +2,8 @@
 // clients — each its own WebSocket connection, as `starling` CLIs or controllers would be — for
 // D seconds. Each client alternates `get` of one object by name (its own Deployment) and `apply`
 // of that Deployment with a changed annotation (a real write: validated, committed to LevelDB
-// before the answer, watched by the Deployment's actor), one request at a time, pausing a random
+// before the answer, watched by the Deployment's actor; sent as `starling apply -f` sends it, the
+// documents parsed by the client as JSON), one request at a time, pausing a random
 // think time (exponential, mean --think ms, default 100) between two requests. The node also
 // holds a Deployment of 100 running (simulated) pods, so it has real actors and objects.
 // Latency is measured by the client from send to answer.
@@ -17,6 +18,7 @@
 
 import { loadavg } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
+import { documentsJson, parseDocuments } from '../../src/manifest/index.ts';
 import { emit, numberArg, percentile, progress, quick, round } from './lib.ts';
 import { BenchNode, benchDeployment, isRunning, now, procCpuS, runBenchmark, sleep } from './single-node.ts';
 
@@ -34,6 +36,17 @@ const deployment = (name: string, replicas: number, n?: number) => benchDeployme
   requests: '{ cpu: 10m, memory: 8Mi }',
 });
 
+/**
+ * What `starling apply -f` sends (`json`: the documents, parsed by the client, as kubectl sends
+ * JSON). Each client parses its Deployment's YAML once and changes the annotation in the parsed
+ * document, as a controller would: 100 clients sharing this one process must not measure each
+ * other's YAML parsing.
+ */
+const withAnnotation = (template: any, n: number) => {
+  template.metadata.annotations = { 'bench/n': String(n) };
+  return documentsJson([template]);
+};
+
 /** An exponential think time with the given mean (a Poisson arrival per client). */
 const think = (mean: number) => (mean > 0 ? -Math.log(1 - Math.random()) * mean : 0);
 
@@ -44,6 +57,7 @@ async function phase(clients: ApiClient[], seconds: number, thinkMs: number, cou
   const end = now() + seconds * 1000;
   await Promise.all(clients.map(async (c, i) => {
     const name = `lat-${i}`;
+    const template = parseDocuments(deployment(name, 0, 0))[0];
     // spread the clients' first requests over one think time
     await sleep(Math.random() * thinkMs);
     for (let k = 0; now() < end && k < 1_000_000; k++) {
@@ -51,7 +65,7 @@ async function phase(clients: ApiClient[], seconds: number, thinkMs: number, cou
       const t0 = now();
       try {
         if (isGet) await c.request('get', { kind: 'deployments', name });
-        else await c.request('apply', { manifest: deployment(name, 0, ++counter.n) });
+        else await c.request('apply', { json: withAnnotation(template, ++counter.n) });
         (isGet ? get : apply).push(now() - t0);
       } catch (e) {
         errors.push((e as Error).message);

@@ -6,7 +6,7 @@ import { asStarlingError, StarlingError } from '../errors.ts';
 import { createToken, deleteToken, listTokens } from '../host/join-tokens.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
 import type { StarlingNode } from '../host/node.ts';
-import { decodeManifests, matchesSelector, parseSelectorString, resolveKindName } from '../manifest/index.ts';
+import { decodeJsonDocuments, decodeManifests, matchesSelector, parseSelectorString, resolveKindName } from '../manifest/index.ts';
 import type { KEvent, KObject, LabelSelector, ObjectKey, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
@@ -217,9 +217,12 @@ export class Handlers {
     return { version: STARLING_VERSION, node: this.node.name, protocol: PROTOCOL_VERSION };
   }
 
+  /** `json` (the documents parsed by the client, as the CLI sends them) or `manifest` (YAML or JSON text). */
   async apply(args: Args) {
-    const text = str(args, 'manifest')!;
-    const { objects, warnings } = decodeManifests(text, { namespace: str(args, 'namespace', false) });
+    const namespace = str(args, 'namespace', false);
+    const { objects, warnings } = args.json !== undefined
+      ? decodeJsonDocuments(args.json, { namespace })
+      : decodeManifests(str(args, 'manifest')!, { namespace });
     if (objects.length === 0) throw new StarlingError('Invalid', 'no objects passed to apply');
     const results = await this.node.objects.apply(objects);
     return {

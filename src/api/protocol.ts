@@ -6,6 +6,9 @@
 //                   { v, id, ok: false, error }            { code, message, details }
 //                   { v, id, item }                        one item of a stream (watch, logs -f)
 //                   { v, id, end: true }                   the stream is over
+//
+// apply takes `json` (the documents as one JSON array, parsed by the client, as the CLI sends
+// them) or `manifest` (YAML or JSON text, parsed by the node), and `namespace`.
 
 import { Packr } from 'msgpackr';
 

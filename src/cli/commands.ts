@@ -7,6 +7,7 @@ import type { KObject } from '../objects/types.ts';
 import { flagStr, type Parsed } from './args.ts';
 import { actorDetail, actorsTable, describe, formatOutput, getTable, tableCells, toName } from './format/index.ts';
 import { readManifests } from './manifests.ts';
+import { documentsJson, parseDocuments } from '../manifest/index.ts';
 import { compareByNamespaceAndName } from '../../actors/canonical.ts';
 
 export interface Out {
@@ -36,8 +37,9 @@ const outcomeLine = (r: { kind: string; apiVersion: string; name: string; outcom
 
 export async function apply(c: ApiClient, p: Parsed, o: Out) {
   const files = (p.flags.filename as string[] | undefined) ?? [];
-  const manifest = await readManifests(files);
-  const res = await c.request('apply', { manifest, namespace: flagStr(p, 'namespace') });
+  // parsed here, as kubectl does: the node validates objects instead of parsing text
+  const json = documentsJson(parseDocuments(await readManifests(files)));
+  const res = await c.request('apply', { json, namespace: flagStr(p, 'namespace') });
   for (const w of res.warnings ?? []) o.err(`Warning: ${w}`);
   for (const r of res.results) o.out(outcomeLine(r));
 }

@@ -24,6 +24,7 @@ import { StarlingError, ValidationError } from '../errors.ts';
 import type { KObject } from '../objects/types.ts';
 import { applyDefaults } from './defaults.ts';
 import { fieldErrorText } from './messages.ts';
+import { parseJsonDocuments } from './documents.ts';
 import { checkDocument } from './validate.ts';
 import { MAX_DOCUMENTS, parseDocuments } from './yaml.ts';
 
@@ -175,6 +176,15 @@ export function decodeManifests(text: string, opts: DecodeOptions = {}): DecodeR
   return decodeEntries(entries, entries.length > 1, opts);
 }
 
+/**
+ * Validates and defaults documents that arrived already parsed, as one JSON array (apply's
+ * `json`: the CLI parses the YAML); the same objects, warnings and errors as decodeManifests.
+ */
+export function decodeJsonDocuments(json: unknown, opts: DecodeOptions = {}): DecodeResult {
+  const entries = toEntries(parseJsonDocuments(json));
+  return decodeEntries(entries, entries.length > 1, opts);
+}
+
 /** Validates and defaults one object that arrived already decoded (JSON over the API). */
 export function decodeObject(obj: unknown): { object: KObject; warnings: string[] } {
   const { objects, warnings } = decodeEntries([{ value: obj, document: 0 }], false);
@@ -226,3 +236,4 @@ export {
 } from './quantity.ts';
 export { validateObject, type ValidationResult } from './validate.ts';
 export { MAX_DOCUMENTS, MAX_MANIFEST_BYTES, parseDocuments } from './yaml.ts';
+export { documentsJson } from './documents.ts';

@@ -4,6 +4,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { documentsJson, parseDocuments } from '../../src/manifest/index.ts';
 import type { KObject } from '../../src/objects/types.ts';
 import { type ApiFixture, startApiFixture, type TestClient, waitFor } from '../support/sim-node.ts';
 
@@ -249,6 +250,36 @@ test('get with a label selector filters', async () => {
 // watchers before registering the commit's waiter, the watcher starts the object's actor which
 // commits its first snapshot, that commit's write takes the apply's ops with it, and the apply's
 // waiter, registered after, is left for a later write that never comes. See store.test.ts.
+test('apply with json (the documents parsed by the client, as the CLI sends them): the same outcomes and refusals as the text', async () => {
+  const asJson = (manifest: string) => documentsJson(parseDocuments(manifest));
+  assert.equal(outcomes(await c.request('apply', { json: asJson(deployment('parsed', 1)) })), ['Deployment/parsed created']);
+  assert.equal(outcomes(await c.request('apply', { manifest: deployment('parsed', 1) })), ['Deployment/parsed unchanged']);
+  assert.equal(outcomes(await c.request('apply', { json: asJson(deployment('parsed', 2)) })), ['Deployment/parsed configured']);
+  // an invalid object: the text's wording, and nothing applied
+  const bad = deployment('parsed', -1);
+  const viaText = await c.request('apply', { manifest: bad }).catch((e) => e);
+  const viaJson = await c.request('apply', { json: asJson(bad) }).catch((e) => e);
+  assert.is(viaJson.code, 'Invalid');
+  assert.is(viaJson.message, viaText.message);
+  assert.match(viaJson.message, 'spec.replicas: Invalid value: -1');
+  assert.is((await c.request('get', { kind: 'deploy', name: 'parsed' })).spec.replicas, 2);
+  // a __proto__ key reaches validation (msgpack maps would have renamed it)
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: protocm\ndata: {__proto__: x}\n';
+  const refused = await c.request('apply', { json: asJson(cm) }).catch((e) => e);
+  assert.match(refused.message, `data[__proto__]: Invalid value: "__proto__": must not be '__proto__'`);
+  // what is not a JSON array of documents is refused, naming the argument and the rule
+  const refusal = async (json: unknown) => (await c.request('apply', { json }).catch((e) => e)) as { code: string; message: string };
+  const notJson = await refusal('{"kind": "Pod"');
+  assert.is(notJson.code, 'BadRequest');
+  assert.match(notJson.message, /^args\.json: not valid JSON: /);
+  assert.is((await refusal('{"kind": "Pod"}')).message, 'args.json: must be the documents as one JSON array');
+  assert.is((await refusal(42)).message, 'args.json: must be the documents as one JSON array');
+  const deep = `[${'{"a":'.repeat(250)}1${'}'.repeat(250)}]`;
+  assert.is((await refusal(deep)).message, `documents[0]${'.a'.repeat(200)}: exceeded max depth of 200`);
+  assert.is((await refusal(JSON.stringify(Array.from({ length: 1001 }, () => ({}))))).code, 'TooLarge');
+  assert.is((await c.request('apply', { json: '[]' }).catch((e) => e)).message, 'no objects passed to apply');
+});
+
 test('apply of a lone Namespace answers (and creates it)', async () => {
   const res = await within(c.request('apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: lonely\n' }), 3000);
   assert.ok(res !== 'timeout', 'apply of a single Namespace got no answer in 3 s');

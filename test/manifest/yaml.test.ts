@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ParseError, StarlingError } from '../../src/errors.ts';
+import { documentsJson } from '../../src/manifest/documents.ts';
 import { MAX_NESTING_DEPTH, parseDocuments } from '../../src/manifest/yaml.ts';
 
 const test = suite('manifest: YAML parsing');
@@ -136,6 +137,21 @@ test('the 3 MiB limit counts bytes', () => {
       assert.ok((e as Error).message.includes('limit is 3145728 bytes'));
     }
   }
+});
+
+test('documentsJson: what apply -f sends; .inf and .nan are refused with their place, as kubectl cannot send them either', () => {
+  assert.is(documentsJson(parseDocuments('kind: Pod\nmetadata: {name: a}\n')), '[{"kind":"Pod","metadata":{"name":"a"}}]');
+  const refusal = (text: string) => {
+    try {
+      documentsJson(parseDocuments(text));
+    } catch (e) {
+      assert.instance(e, StarlingError);
+      return (e as StarlingError).message;
+    }
+    assert.unreachable('refused');
+  };
+  assert.is(refusal('spec: {replicas: .inf}\n'), 'spec.replicas: Invalid value: a number that is not finite (.inf or .nan) cannot be sent as JSON');
+  assert.is(refusal('a: 1\n---\nb: [1, .nan]\n'), 'document 2: b[1]: Invalid value: a number that is not finite (.inf or .nan) cannot be sent as JSON');
 });
 
 test('more than 1000 documents are refused before parsing', () => {
