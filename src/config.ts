@@ -47,9 +47,9 @@ export interface ReplicationConfig {
   pushBatchMs: number;
   /** tombstones of deleted objects are kept this long before they are purged, ms. Default 24 h */
   tombstoneTtlMs: number;
-  /** how many nodes keep an event: the node that recorded it and the members ranked first by
-   * rendezvous hashing of the object it is about; `get events` and `describe` ask every member.
-   * Default 3 */
+  /** how many nodes keep an event or a Pod's actor record: the node that wrote it and the members
+   * ranked first by rendezvous hashing (and the pod's node); `get events`, `describe` and
+   * `actors` ask every member. Default 3 */
   eventCopies: number;
 }
 

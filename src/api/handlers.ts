@@ -355,15 +355,19 @@ export class Handlers {
     });
   }
 
-  actors(args: Args) {
-    let records = this.node.store.actors();
-    if (args.kind) {
-      const entry = kindArg(args);
+  /** Actor records: Pods' gathered from the members that hold them (a few each), the others from this node. */
+  async actors(args: Args) {
+    const entry = args.kind ? kindArg(args) : undefined;
+    const name = entry && str(args, 'name', false);
+    const ns = entry?.namespaced ? (str(args, 'namespace', false) ?? 'default') : '';
+    const key = entry && name ? objectKey(entry.kind, ns, name) : undefined;
+    let records = !entry || entry.kind === 'Pod'
+      ? await this.node.replicator.clusterActors(entry?.kind === 'Pod' ? key : undefined)
+      : this.node.store.actors();
+    if (entry) {
       records = records.filter((r) => parseKey(r.key).kind === entry.kind);
-      const name = str(args, 'name', false);
-      if (name) {
-        const ns = entry.namespaced ? (str(args, 'namespace', false) ?? 'default') : '';
-        records = records.filter((r) => r.key === objectKey(entry.kind, ns, name));
+      if (key) {
+        records = records.filter((r) => r.key === key);
         if (records.length === 0) throw new StarlingError('NotFound', `no actor for ${entry.kind} "${name}"`);
       } else if (entry.namespaced && !args.allNamespaces && args.namespace) {
         records = records.filter((r) => parseKey(r.key).namespace === args.namespace);

@@ -147,7 +147,7 @@ export class ApiServer {
       case 'exec':
         return ok(await h.exec(args));
       case 'actors':
-        return ok(h.actors(args));
+        return ok(await h.actors(args));
       case 'version':
         return ok(h.version());
       case 'token-create':

@@ -8,17 +8,20 @@
 // window (a pod going ContainerCreating → Running, its actor record with it) is sent once, at
 // its newest version — the older ones would lose every merge anyway.
 //
-// Events are the exception to "every member": an event goes to the eventCopies − 1 members
-// ranked first by rendezvous hashing of the object it is about (with the node that recorded it,
-// eventCopies nodes hold it), and readers gather them from every member (clusterEvents). They
-// were half of the records a pod costs every node (docs/decisions.md, "Events on a few nodes").
+// Events and Pods' actor records are the exception to "every member" (docs/decisions.md, "Events
+// and pod actor records on a few nodes"): they were three quarters of the records a pod costs
+// every node. Each goes to the eventCopies − 1 members ranked first by rendezvous hashing —
+// of the object an event is about; of a Pod's placement key (its controller's while unbound,
+// so the members that would host its actor next hold its record) — and a bound Pod's record
+// also to its node, which resumes the actor from it. Readers gather them from every member
+// (clusterEvents, clusterActors); anti-entropy leaves them out.
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
 import { compareText } from '../../actors/canonical.ts';
-import type { KEvent, ObjectKey } from '../objects/types.ts';
-import { involvedKeyOf, type Rec, type Store } from '../store/store.ts';
-import { rendezvousTop } from './placement.ts';
+import type { KEvent, ObjectKey, PodSpec } from '../objects/types.ts';
+import { type ActorRecord, involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
+import { placementKey, rendezvousTop } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
 /** Records per message: keeps frames small when a whole store is exchanged. */
@@ -78,26 +81,40 @@ export class Replicator {
     if (peers.length <= copies) this.sendChunks(peers, recs);
     else {
       const toAll: Rec[] = [];
-      const events = new Map<string, Rec[]>(); // member → events for it
-      const targets = new Map<ObjectKey, string[]>();
+      const some = new Map<string, Rec[]>(); // member → the records only a few members get
+      const targets = new Map<ObjectKey, string[]>(); // events' objects → their members
       for (const r of recs) {
-        if (r.k !== 'e') {
+        let to: string[] | undefined;
+        if (r.k === 'e') {
+          const about = involvedKeyOf(r.key);
+          to = targets.get(about);
+          if (!to) targets.set(about, to = rendezvousTop(about, peers, copies));
+        } else if (r.k === 'a' && isPodActorKey(r.key)) {
+          to = this.podRecordTargets(r.key, peers, copies);
+        }
+        if (!to) {
           toAll.push(r);
           continue;
         }
-        const about = involvedKeyOf(r.key);
-        let to = targets.get(about);
-        if (!to) targets.set(about, to = rendezvousTop(about, peers, copies));
         for (const m of to) {
-          const list = events.get(m);
+          const list = some.get(m);
           if (list) list.push(r);
-          else events.set(m, [r]);
+          else some.set(m, [r]);
         }
       }
       this.sendChunks(peers, toAll);
-      for (const [m, list] of events) this.sendChunks([m], list);
+      for (const [m, list] of some) this.sendChunks([m], list);
     }
     this.stats.pushed += recs.length;
+  }
+
+  /** Where a Pod's actor record goes: the members next in line to host the actor, and its node. */
+  private podRecordTargets(key: ObjectKey, peers: string[], copies: number): string[] {
+    const pod = this.d.store.get(key);
+    const nodeName = (pod?.spec as PodSpec | undefined)?.nodeName;
+    const to = rendezvousTop(pod ? placementKey(pod) : key, peers, copies);
+    if (nodeName && !to.includes(nodeName) && peers.includes(nodeName)) to.push(nodeName);
+    return to;
   }
 
   private sendChunks(to: readonly string[], recs: Rec[]) {
@@ -107,6 +124,26 @@ export class Replicator {
       if (to.length > 1 && this.d.transport.sendMany) this.d.transport.sendMany(to, msg);
       else for (const m of to) this.d.transport.send(m, msg);
     }
+  }
+
+  /**
+   * Every actor record: this node's, with the Pods' records other members hold (each the newest
+   * version found; one pod's, given its key). A member that does not answer within timeoutMs is
+   * left out.
+   */
+  async clusterActors(podKey?: ObjectKey, timeoutMs = 2000): Promise<ActorRecord[]> {
+    const newest = new Map<string, [string, ActorRecord]>();
+    const add = (entries: [string, ActorRecord][]) => {
+      for (const [v, rec] of entries) {
+        const had = newest.get(rec.key);
+        if (!had || v > had[0]) newest.set(rec.key, [v, rec]);
+      }
+    };
+    add(this.d.store.podActorEntries(podKey));
+    const answers = await Promise.allSettled(this.d.peers().map((m) => this.d.transport.request(m, { t: 'act-q', key: podKey }, timeoutMs)));
+    for (const a of answers) if (a.status === 'fulfilled' && a.value.t === 'act-a' && Array.isArray(a.value.recs)) add(a.value.recs as [string, ActorRecord][]);
+    const others = podKey ? [] : this.d.store.actors().filter((r) => !isPodActorKey(r.key));
+    return [...others, ...[...newest.values()].map(([, rec]) => rec)];
   }
 
   /**
@@ -186,6 +223,9 @@ export class Replicator {
         );
         return;
       }
+      case 'act-q':
+        if (reply) reply({ t: 'act-a', recs: this.d.store.podActorEntries(typeof msg.key === 'string' ? msg.key : undefined) });
+        return;
       case 'ae-pull':
         if (reply && Array.isArray(msg.keys)) reply({ t: 'rep', recs: this.d.store.records(msg.keys as [string, string][]) });
         return;

@@ -10,7 +10,7 @@ import { fitsOn, type NodeCandidate, place, type PodNeeds } from '../../actors/s
 import { toBytes, toMilli } from '../manifest/index.ts';
 import type { KObject, ObjectKey, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey } from '../objects/types.ts';
-import type { Store } from '../store/store.ts';
+import type { Rec, Store } from '../store/store.ts';
 import type { Transport } from '../cluster/types.ts';
 
 export interface MemberCapacity {
@@ -103,7 +103,12 @@ export class Scheduler {
   private assumedUsage = new Map<string, NodeUsage>();
   constructor(private d: SchedulerDeps) {
     d.transport.onMessage((_from, msg, reply) => {
-      if (msg.t === 'bind' && reply) reply(this.bind(msg.pod as KObject));
+      if (msg.t !== 'bind' || !reply) return;
+      // the pod actor's record comes with the request: this node resumes the actor from it (a
+      // Pod's record is not on every node, see cluster/replicator.ts)
+      const rec = msg.actor as Rec | undefined;
+      if (rec?.k === 'a' && rec.key === keyOf(msg.pod as KObject)) d.store.merge([rec]).catch((e) => d.log(`bind: ${e}`));
+      reply(this.bind(msg.pod as KObject));
     });
     for (const p of d.store.list('Pod')) this.track(keyOf(p), p);
     d.store.watch((type, obj) => {
@@ -196,7 +201,8 @@ export class Scheduler {
         if (node === this.d.self) answer = this.bind(pod);
         else {
           this.assume(key, node, needs, controllerUid(pod));
-          answer = await this.d.transport.request(node, { t: 'bind', pod }, this.d.bindTimeoutMs)
+          const actor = this.d.store.records([['a', key]])[0];
+          answer = await this.d.transport.request(node, { t: 'bind', pod, actor }, this.d.bindTimeoutMs)
             .catch((e) => ({ t: 'bind-refused', reason: (e as Error).message }));
         }
         if (answer.t === 'bound') {

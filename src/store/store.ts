@@ -58,6 +58,13 @@ export type Rec =
   | { k: 'a'; key: string; rec: ActorRecord | null; v: string }
   | { k: 'e'; key: string; ev: KEvent; v: string };
 
+/**
+ * Whether an actor record is kept on a few nodes only (its pod's node and replicas, see
+ * cluster/replicator.ts) and so left out of the anti-entropy digest: a Pod's. Each node drops
+ * its copy when the pod is deleted.
+ */
+export const isPodActorKey = (key: string) => key.startsWith('Pod/');
+
 /** The key of the object an event's id (`involvedKey|hlc`) is about. */
 export const involvedKeyOf = (eventId: string): ObjectKey => eventId.slice(0, eventId.lastIndexOf('|'));
 
@@ -243,6 +250,11 @@ export class Store {
   actors(): ActorRecord[] {
     return [...this.actorEntries.values()].flatMap((e) => (e.rec ? [e.rec] : []));
   }
+  /** The Pods' actor records this node holds, with their versions (one pod's, given its key). */
+  podActorEntries(key?: ObjectKey): [string, ActorRecord][] {
+    const entries = key ? [[key, this.actorEntries.get(key)] as const] : [...this.actorEntries];
+    return entries.flatMap(([k, e]) => (e?.rec && isPodActorKey(k) ? [[e.v, e.rec] as [string, ActorRecord]] : []));
+  }
   getMeta<T>(key: string): T | undefined {
     return this.meta.get(key) as T | undefined;
   }
@@ -359,6 +371,8 @@ export class Store {
         this.hlc.observe(r.v);
         const old = this.actorEntries.get(r.key);
         if (old && old.v >= r.v) continue;
+        // a pod's record only beside its live pod (a late one after the delete would stay forever)
+        if (r.rec && isPodActorKey(r.key) && !this.entries.get(r.key)?.obj) continue;
         const entry = { rec: r.rec, v: r.v };
         this.setActor(r.key, entry);
         ops.push({ type: 'put', section: 'actors', key: r.key, value: entry });
@@ -421,13 +435,15 @@ export class Store {
     ops.push({ type: 'put', section: 'objects', key, value: { obj: null, sv: entry.sv, tv: entry.tv } });
     if (this.eventWork) this.afterEvents(() => this.enqueue(this.dropEvents(key))).catch(() => {});
     else ops.push(...this.dropEvents(key));
+    // a pod's actor record is on a few nodes, not repaired by anti-entropy: each drops its own
+    if (isPodActorKey(key) && this.actorEntries.delete(key)) ops.push({ type: 'del', section: 'actors', key });
     notices.push(['DELETED', entry.last!]);
     ++this.rv;
   }
 
   // ---- anti-entropy ----------------------------------------------------------------------------
 
-  /** One number per bucket summarising every object and actor version in it. */
+  /** One number per bucket summarising every object and actor version in it (Pods' actors aside). */
   digest(): number[] {
     return [...this.digests];
   }
@@ -436,7 +452,7 @@ export class Store {
     const want = new Set(buckets);
     const out: [string, string, string, string][] = [];
     for (const [key, e] of this.entries) if (want.has(bucketOf(key))) out.push(['o', key, e.sv, e.tv]);
-    for (const [key, e] of this.actorEntries) if (want.has(bucketOf(key))) out.push(['a', key, e.v, '']);
+    for (const [key, e] of this.actorEntries) if (!isPodActorKey(key) && want.has(bucketOf(key))) out.push(['a', key, e.v, '']);
     return out;
   }
   /** The records for these keys, as merge() takes them. */
@@ -580,7 +596,7 @@ export class Store {
 
   private setActor(key: ObjectKey, entry: ActorEntry) {
     const old = this.actorEntries.get(key);
-    this.digests[bucketOf(key)] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
+    if (!isPodActorKey(key)) this.digests[bucketOf(key)] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
     this.actorEntries.set(key, entry);
   }
 }

@@ -3,7 +3,7 @@
 // (and to one set of pods); deletes are tombstones that anti-entropy never undoes; a node that
 // was down while objects were applied, changed and deleted catches up when it returns, and its
 // stale copies do not undo the newer writes. Events are kept on a few nodes (eventCopies) and
-// every node's reads gather them.
+// every node's reads gather them; so are Pods' actor records.
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -126,6 +126,32 @@ test('an event is kept on eventCopies of the 5 nodes, not spread by anti-entropy
   }
 });
 
+test("a pod's actor record is on its node and a few others, not spread by anti-entropy; actors on every node shows it", async () => {
+  const pod = activePods(podsOf(c.node('n1'), 'hello'))[0];
+  const podKey = keyOf(pod);
+  const host = pod.spec.nodeName as string;
+  const copies = c.node('n1').opts.config.replication.eventCopies;
+  const holders = () => c.upNames().filter((n) => c.node(n).store.actor(podKey));
+  await waitFor('the Running record on the pod\'s node', () => c.node(host).store.actor(podKey)?.state.startsWith('Running'), 5_000, 20);
+  await antiEntropyEverywhere();
+  const held = holders();
+  assert.ok(held.includes(host), `${held} holds it, with ${host}`);
+  // its node, the copies of its placement, and the copies while it was unbound (by its ReplicaSet's key)
+  assert.ok(held.length < c.upNames().length, `the record is on ${held}: on every node`);
+  assert.ok(held.length <= 2 * copies + 1, `the record is on ${held}`);
+  // a Deployment's actor record is everywhere, as before
+  assert.is(c.upNames().filter((n) => c.node(n).store.actor(depKey('hello'))).length, c.upNames().length);
+  for (const n of c.upNames()) {
+    const api = await c.client(n);
+    const [one] = (await api.request('actors', { kind: 'pod', name: pod.metadata.name })).items;
+    assert.is(one.node, host, `actors on ${n}`);
+    assert.match(one.state, /^Running/, `actors on ${n}`);
+    const all = (await api.request('actors', {})).items as { kind: string; name: string }[];
+    assert.ok(all.some((a) => a.kind === 'Pod' && a.name === pod.metadata.name), `actors (all) on ${n}`);
+    assert.ok(all.some((a) => a.kind === 'Deployment' && a.name === 'hello'), `actors (all) on ${n}`);
+  }
+});
+
 test('concurrent conflicting applies of one Deployment on two nodes converge to the same object on every node, with one set of pods', async () => {
   // n2 and n4 cannot hear each other while they write (the others hear both)
   c.partition(['n2'], ['n4']);
@@ -225,6 +251,7 @@ test('deletes are tombstones: a deleted object stays deleted on every node, also
   );
   await antiEntropyEverywhere();
   for (const n of c.upNames()) {
+    assert.not.ok(c.node(n).store.actors().some((a) => a.key.startsWith('Pod/default/doomed-')), `a pod actor record of doomed is left on ${n}`);
     assert.not.ok(c.node(n).store.get(depKey('doomed')), `doomed came back on ${n}`);
     assert.is(c.node(n).store.versions(depKey('doomed'))?.deleted, true, `${n} keeps a tombstone`);
     const api = await c.client(n);

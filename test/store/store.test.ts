@@ -402,6 +402,32 @@ test('deleting an object removes it, its actor record when dropped, and its even
   await close(again);
 });
 
+test("a Pod's actor record: outside the anti-entropy digest, dropped with its pod when the delete is merged, and not merged without its pod", async () => {
+  const { store } = await open(newDir());
+  const { store: other } = await open(newDir());
+  const a = pod('a');
+  const ns = namespace('team');
+  await store.commit({ put: [a, ns] });
+  await other.merge(store.records([['o', keyOf(a)], ['o', keyOf(ns)]]));
+  assert.equal(other.digest(), store.digest(), 'the same objects, the same digest');
+  await store.commit({ actors: [actorRecord(keyOf(a), 'Running.Ready'), actorRecord(keyOf(ns), 'Active')] });
+  await other.merge(store.records([['a', keyOf(ns)]]));
+  assert.equal(other.digest(), store.digest(), 'a pod actor record held by one of them only: the same digest');
+  assert.equal(store.versionsIn([...Array(64).keys()]).filter((v) => v[0] === 'a').map((v) => v[1]), [keyOf(ns)]);
+  assert.equal(store.podActorEntries().map(([, r]) => r.key), [keyOf(a)]);
+  // merged beside its pod; dropped on every node when the pod's delete is merged (no drop record needed)
+  await other.merge(store.records([['a', keyOf(a)]]));
+  assert.is(other.actor(keyOf(a))?.state, 'Running.Ready');
+  await store.commit({ del: [keyOf(a)] });
+  await other.merge(store.records([['o', keyOf(a)]]));
+  assert.not.ok(store.actor(keyOf(a)), 'dropped where the pod was deleted');
+  assert.not.ok(other.actor(keyOf(a)), 'dropped where the delete was merged');
+  // a record arriving after its pod is gone (or before it exists) is not kept
+  await other.merge([{ k: 'a', key: keyOf(a), rec: actorRecord(keyOf(a), 'Running.Ready'), v: store.hlc.tick() }]);
+  await other.merge([{ k: 'a', key: 'Pod/default/unknown', rec: actorRecord('Pod/default/unknown', 'Pending'), v: store.hlc.tick() }]);
+  assert.equal(other.podActorEntries(), []);
+});
+
 test('watch: listeners hear ADDED, MODIFIED and DELETED; a failing listener harms no one', async () => {
   const dir = newDir();
   const { store } = await open(dir);
