@@ -47,10 +47,10 @@ export interface ReplicationConfig {
   pushBatchMs: number;
   /** tombstones of deleted objects are kept this long before they are purged, ms. Default 24 h */
   tombstoneTtlMs: number;
-  /** how many nodes keep an event or a Pod's actor record: the node that wrote it and the members
-   * ranked first by rendezvous hashing (and the pod's node); `get events`, `describe` and
-   * `actors` ask every member. Default 3 */
-  eventCopies: number;
+  /** how many nodes keep each record that is not on every node — an event, a Pod's actor record:
+   * the node that wrote it and the members ranked first by rendezvous hashing (and the pod's
+   * node); `get events`, `describe` and `actors` ask every member. Default 3 */
+  partialCopies: number;
 }
 
 export interface NodeConfig {
@@ -111,7 +111,7 @@ export const defaultGossip: GossipConfig = {
 
 export const defaultConfig: NodeConfig = {
   gossip: defaultGossip,
-  replication: { antiEntropyIntervalMs: 2_000, pushBatchMs: 10, tombstoneTtlMs: 86_400_000, eventCopies: 3 },
+  replication: { antiEntropyIntervalMs: 2_000, pushBatchMs: 10, tombstoneTtlMs: 86_400_000, partialCopies: 3 },
   joinTokenTtlMs: 86_400_000,
   joinTimeoutMs: 5_000,
   leftEvictionMs: 60_000,
@@ -166,8 +166,8 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   positive('pullTimeoutMs', c.pullTimeoutMs);
   for (const [k, v] of Object.entries(c.gossip)) positive(`gossip.${k}`, v);
   for (const [k, v] of Object.entries(c.replication)) positive(`replication.${k}`, v);
-  if (!Number.isInteger(c.replication.eventCopies) || c.replication.eventCopies < 1) {
-    throw new StarlingError('ConfigError', `config.replication.eventCopies: must be a whole number >= 1, got ${c.replication.eventCopies}`);
+  if (!Number.isInteger(c.replication.partialCopies) || c.replication.partialCopies < 1) {
+    throw new StarlingError('ConfigError', `config.replication.partialCopies: must be a whole number >= 1, got ${c.replication.partialCopies}`);
   }
   positive('joinTokenTtlMs', c.joinTokenTtlMs);
   positive('joinTimeoutMs', c.joinTimeoutMs);

@@ -259,7 +259,7 @@ export class Handlers {
   /** Events of the cluster (of one namespace), oldest first; they wait until a node that just started has read its own. */
   events(args: Args): Promise<KEvent[]> {
     const ns = args.namespace as string | undefined;
-    return this.node.replicator.clusterEvents({ namespace: ns || undefined });
+    return this.node.reads.events({ namespace: ns || undefined });
   }
 
   async delete(args: Args) {
@@ -331,7 +331,7 @@ export class Handlers {
     const objects = name ? [this.node.store.get(objectKey(entry.kind, ns, name))] : await this.list(entry.kind, ns || undefined, selectorArg(args));
     if (name && !objects[0]) throw new StarlingError('NotFound', `${entry.plural}${entry.group ? '.' + entry.group : ''} "${name}" not found`);
     const events = new Map<ObjectKey, KEvent[]>();
-    for (const ev of await this.node.replicator.clusterEvents({ keys: objects.map((o) => keyOf(o!)) })) {
+    for (const ev of await this.node.reads.events({ keys: objects.map((o) => keyOf(o!)) })) {
       const about = objectKey(ev.involvedObject.kind, ev.involvedObject.namespace ?? '', ev.involvedObject.name);
       const list = events.get(about);
       if (list) list.push(ev);
@@ -362,7 +362,7 @@ export class Handlers {
     const ns = entry?.namespaced ? (str(args, 'namespace', false) ?? 'default') : '';
     const key = entry && name ? objectKey(entry.kind, ns, name) : undefined;
     let records = !entry || entry.kind === 'Pod'
-      ? await this.node.replicator.clusterActors(entry?.kind === 'Pod' ? key : undefined)
+      ? await this.node.reads.actors(entry?.kind === 'Pod' ? key : undefined)
       : this.node.store.actors();
     if (entry) {
       records = records.filter((r) => parseKey(r.key).kind === entry.kind);

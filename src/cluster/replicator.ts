@@ -10,17 +10,16 @@
 //
 // Events and Pods' actor records are the exception to "every member" (docs/decisions.md, "Events
 // and pod actor records on a few nodes"): they were three quarters of the records a pod costs
-// every node. Each goes to the eventCopies − 1 members ranked first by rendezvous hashing —
+// every node. Each goes to the partialCopies − 1 members ranked first by rendezvous hashing —
 // of the object an event is about; of a Pod's placement key (its controller's while unbound,
 // so the members that would host its actor next hold its record) — and a bound Pod's record
 // also to its node, which resumes the actor from it. Readers gather them from every member
-// (clusterEvents, clusterActors); anti-entropy leaves them out.
+// (gathered-reads.ts); anti-entropy leaves them out.
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
-import { compareText } from '../../actors/canonical.ts';
-import type { KEvent, ObjectKey, PodSpec } from '../objects/types.ts';
-import { type ActorRecord, involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
+import type { ObjectKey, PodSpec } from '../objects/types.ts';
+import { involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
 import { placementKey, rendezvousTop } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
@@ -77,7 +76,7 @@ export class Replicator {
     const recs = [...this.outbox.values()];
     this.outbox.clear();
     const peers = this.d.peers();
-    const copies = this.d.config.eventCopies - 1;
+    const copies = this.d.config.partialCopies - 1;
     if (peers.length <= copies) this.sendChunks(peers, recs);
     else {
       const toAll: Rec[] = [];
@@ -126,48 +125,6 @@ export class Replicator {
     }
   }
 
-  /**
-   * Every actor record: this node's, with the Pods' records other members hold (each the newest
-   * version found; one pod's, given its key). A member that does not answer within timeoutMs is
-   * left out.
-   */
-  async clusterActors(podKey?: ObjectKey, timeoutMs = 2000): Promise<ActorRecord[]> {
-    const newest = new Map<string, [string, ActorRecord]>();
-    const add = (entries: [string, ActorRecord][]) => {
-      for (const [v, rec] of entries) {
-        const had = newest.get(rec.key);
-        if (!had || v > had[0]) newest.set(rec.key, [v, rec]);
-      }
-    };
-    add(this.d.store.podActorEntries(podKey));
-    const answers = await Promise.allSettled(this.d.peers().map((m) => this.d.transport.request(m, { t: 'act-q', key: podKey }, timeoutMs)));
-    for (const a of answers) if (a.status === 'fulfilled' && a.value.t === 'act-a' && Array.isArray(a.value.recs)) add(a.value.recs as [string, ActorRecord][]);
-    const others = podKey ? [] : this.d.store.actors().filter((r) => !isPodActorKey(r.key));
-    return [...others, ...[...newest.values()].map(([, rec]) => rec)];
-  }
-
-  /**
-   * The events the cluster holds: about the given objects, or all (of one namespace); gathered
-   * from this node and every member, each event once (its newest count), oldest first. A member
-   * that does not answer within timeoutMs is left out.
-   */
-  async clusterEvents(q: { keys?: ObjectKey[]; namespace?: string }, timeoutMs = 2000): Promise<KEvent[]> {
-    await this.d.store.eventsLoaded();
-    const all = new Map<string, KEvent>();
-    const add = (entries: [string, KEvent][]) => {
-      for (const [id, ev] of entries) {
-        if (q.namespace && ev.metadata.namespace !== q.namespace) continue;
-        const had = all.get(id);
-        if (!had || ev.count > had.count) all.set(id, ev);
-      }
-    };
-    add(this.d.store.eventEntries(q.keys));
-    const answers = await Promise.allSettled(this.d.peers().map((m) => this.d.transport.request(m, { t: 'ev-q', keys: q.keys }, timeoutMs)));
-    for (const a of answers) if (a.status === 'fulfilled' && a.value.t === 'ev-a' && Array.isArray(a.value.evs)) add(a.value.evs as [string, KEvent][]);
-    // ids are `involvedKey|hlc`: one object's events sort by when they were first recorded
-    return [...all.entries()].sort(([a, x], [b, y]) => compareText(x.lastTimestamp, y.lastTimestamp) || compareText(a, b)).map(([, ev]) => ev);
-  }
-
   /** One anti-entropy exchange with a member: afterwards both hold the newer of every record. */
   async syncWith(peer: string, timeoutMs = 5000): Promise<void> {
     const answer = await this.d.transport.request(peer, { t: 'ae-digest', d: this.d.store.digest() }, timeoutMs);
@@ -214,18 +171,6 @@ export class Replicator {
         reply({ t: 'ae-versions', b: buckets, v: this.d.store.versionsIn(buckets) });
         return;
       }
-      case 'ev-q': {
-        if (!reply) return;
-        const keys = Array.isArray(msg.keys) ? (msg.keys as unknown[]).filter((k): k is string => typeof k === 'string') : undefined;
-        this.d.store.eventsLoaded().then(
-          () => reply({ t: 'ev-a', evs: this.d.store.eventEntries(keys) }),
-          () => reply({ t: 'ev-a', evs: [] }),
-        );
-        return;
-      }
-      case 'act-q':
-        if (reply) reply({ t: 'act-a', recs: this.d.store.podActorEntries(typeof msg.key === 'string' ? msg.key : undefined) });
-        return;
       case 'ae-pull':
         if (reply && Array.isArray(msg.keys)) reply({ t: 'rep', recs: this.d.store.records(msg.keys as [string, string][]) });
         return;

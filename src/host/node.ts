@@ -13,6 +13,7 @@ import type { NodeContext } from '../../actors/node.ts';
 import type { PodContext } from '../../actors/pod.ts';
 import { type Clock, isoTime, systemClock } from '../clock.ts';
 import { hostOf } from '../cluster/placement.ts';
+import { GatheredReads } from '../cluster/gathered-reads.ts';
 import { Replicator } from '../cluster/replicator.ts';
 import { SharedTransport } from '../cluster/shared-transport.ts';
 import { SoloMembership, SoloTransport } from '../cluster/solo.ts';
@@ -83,6 +84,8 @@ export class StarlingNode {
   transport!: SharedTransport;
   membership!: MembershipLike;
   replicator!: Replicator;
+  /** reads of events and Pods' actor records, which are on a few nodes each */
+  reads!: GatheredReads;
   scheduler!: Scheduler;
   /** LimitRanges and ResourceQuotas: what may be created (admission.ts) */
   admission!: Admission;
@@ -187,6 +190,7 @@ export class StarlingNode {
     this.transport = new SharedTransport(parts.transport);
     this.membership = parts.membership(this.transport);
     this.seeds = parts.seeds ?? [];
+    this.reads = new GatheredReads({ store: this.store, transport: this.transport, peers: () => this.memberNames().filter((n) => n !== this.name) });
     this.replicator = new Replicator({
       store: this.store,
       transport: this.transport,

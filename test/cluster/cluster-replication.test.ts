@@ -2,7 +2,7 @@
 // node; concurrent conflicting applies of one Deployment converge to the same object everywhere
 // (and to one set of pods); deletes are tombstones that anti-entropy never undoes; a node that
 // was down while objects were applied, changed and deleted catches up when it returns, and its
-// stale copies do not undo the newer writes. Events are kept on a few nodes (eventCopies) and
+// stale copies do not undo the newer writes. Events are kept on a few nodes (partialCopies) and
 // every node's reads gather them; so are Pods' actor records.
 
 import { suite } from 'uvu';
@@ -94,10 +94,10 @@ test('an object applied on one node is readable on all 5, and watched on another
   );
 });
 
-test('an event is kept on eventCopies of the 5 nodes, not spread by anti-entropy, and every node shows it in describe and get events', async () => {
+test('an event is kept on partialCopies of the 5 nodes, not spread by anti-entropy, and every node shows it in describe and get events', async () => {
   const pod = activePods(podsOf(c.node('n1'), 'hello'))[0];
   const podKey = keyOf(pod);
-  const copies = c.node('n1').opts.config.replication.eventCopies;
+  const copies = c.node('n1').opts.config.replication.partialCopies;
   assert.is(copies, 3);
   /** event id → the reason and the nodes that hold it */
   const holders = () => {
@@ -130,7 +130,7 @@ test("a pod's actor record is on its node and a few others, not spread by anti-e
   const pod = activePods(podsOf(c.node('n1'), 'hello'))[0];
   const podKey = keyOf(pod);
   const host = pod.spec.nodeName as string;
-  const copies = c.node('n1').opts.config.replication.eventCopies;
+  const copies = c.node('n1').opts.config.replication.partialCopies;
   const holders = () => c.upNames().filter((n) => c.node(n).store.actor(podKey));
   await waitFor('the Running record on the pod\'s node', () => c.node(host).store.actor(podKey)?.state.startsWith('Running'), 5_000, 20);
   await antiEntropyEverywhere();
