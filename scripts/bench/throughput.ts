@@ -3,7 +3,7 @@
 // was applied. Pods per second end to end, and what it cost each node.
 //
 //   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,50x5000,100x1000,100x3000]
-//                                                  [--gossip lan|default]
+//                                                  [--gossip lan|default] [--processes P]
 //
 // The nodes run several per process (scripts/bench/groups.ts, 4 processes) over real WebSockets
 // on 127.33.0.x, with the default preset. The Deployment goes to node 1 through the API; a watch
@@ -20,13 +20,15 @@
 import { freemem } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
 import { defaultGossip } from '../../src/config.ts';
-import { emit, progress, quick, round } from './lib.ts';
+import { emit, numberArg, progress, quick, round } from './lib.ts';
 import { GroupCluster } from './groups.ts';
 
 const sizesArg = (() => {
   const i = process.argv.indexOf('--sizes');
   return i >= 0 ? process.argv[i + 1] : undefined;
 })();
+/** how many processes the nodes share (--processes, default 4) */
+const PROCESSES = numberArg('processes', 4);
 const SIZES: { n: number; r: number }[] = (sizesArg ?? (quick ? '20x1000' : '20x1000,50x5000,100x1000,100x3000'))
   .split(',').map((s) => {
     const [n, r] = s.split('x').map(Number);
@@ -83,7 +85,7 @@ const isRunning = (p: any) =>
   (p.status.containerStatuses ?? []).length > 0 && p.status.containerStatuses.every((s: any) => s.ready);
 
 async function run(n: number, r: number) {
-  const cluster = new GroupCluster({ nodes: n, perProcess: Math.ceil(n / 4), prefix: `tp${n}`, hostPrefix: '127.33.0', config: GOSSIP === 'lan' ? { gossip: LAN_GOSSIP } : undefined });
+  const cluster = new GroupCluster({ nodes: n, perProcess: Math.ceil(n / PROCESSES), prefix: `tp${n}`, hostPrefix: '127.33.0', config: GOSSIP === 'lan' ? { gossip: LAN_GOSSIP } : undefined });
   current = cluster;
   try {
     await cluster.start();
