@@ -19,7 +19,7 @@
 import { loadavg } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
 import { documentsJson, parseDocuments } from '../../src/manifest/index.ts';
-import { emit, numberArg, percentile, progress, quick, round } from './lib.ts';
+import { emit, numberArg, percentile, progress, quick, round, untilQuiet } from './lib.ts';
 import { BenchNode, benchDeployment, isRunning, now, procCpuS, runBenchmark, sleep } from './single-node.ts';
 
 const CLIENTS = numberArg('clients', 100);
@@ -92,6 +92,8 @@ async function main() {
   // every client's Deployment exists before the clock starts
   await Promise.all(clients.map((c, i) => c.request('apply', { manifest: deployment(`lat-${i}`, 0, 0) })));
   await sleep(1000);
+  // the timed phase starts on a quiet machine (what ran before it may still be tearing down)
+  progress(`api-latency: the machine quiet after ${await untilQuiet()} ms`);
 
   const counter = { n: 0 };
   const cpu0 = procCpuS(node.pid!);
