@@ -43,6 +43,9 @@ function selectorArg(args: Args): LabelSelector | undefined {
   return s ? parseSelectorString(s) : undefined;
 }
 
+/** Most objects whose events `describe` asks the members for by key (more: by namespace). */
+const DESCRIBE_KEYS_ASKED = 100;
+
 /** Output kept when logs are fetched from another node (without -f). */
 const FORWARDED_LOG_BYTES = 8 * 1024 * 1024;
 
@@ -330,8 +333,11 @@ export class Handlers {
     const name = str(args, 'name', false);
     const objects = name ? [this.node.store.get(objectKey(entry.kind, ns, name))] : await this.list(entry.kind, ns || undefined, selectorArg(args));
     if (name && !objects[0]) throw new StarlingError('NotFound', `${entry.plural}${entry.group ? '.' + entry.group : ''} "${name}" not found`);
+    // the members are asked for these objects' events; for many objects, for the namespace's
+    // (a list of thousands of keys to every member would cost more than it saves)
+    const query = objects.length > DESCRIBE_KEYS_ASKED ? { namespace: ns || undefined } : { keys: objects.map((o) => keyOf(o!)) };
     const events = new Map<ObjectKey, KEvent[]>();
-    for (const ev of await this.node.reads.events({ keys: objects.map((o) => keyOf(o!)) })) {
+    for (const ev of await this.node.reads.events(query)) {
       const about = objectKey(ev.involvedObject.kind, ev.involvedObject.namespace ?? '', ev.involvedObject.name);
       const list = events.get(about);
       if (list) list.push(ev);

@@ -45,11 +45,6 @@ export function hostOf(o: KObject, members: readonly string[]): string | undefin
   // a bound pod (most objects) needs no key: checked first, at every restart and rebalance
   const nodeName = (o.spec as PodSpec).nodeName;
   if (nodeName) return members.includes(nodeName) ? nodeName : undefined;
-  return rendezvous(placementKey(o), members);
-}
-
-/** The key whose rendezvous places an object's actor: its own, or an unbound pod's controller's. */
-export function placementKey(o: KObject): string {
-  const ref = o.kind === 'Pod' && !(o.spec as PodSpec).nodeName ? o.metadata.ownerReferences?.find((r) => r.controller) : undefined;
-  return ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o);
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+  return rendezvous(ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o), members);
 }

@@ -10,17 +10,16 @@
 //
 // Events and Pods' actor records are the exception to "every member" (docs/decisions.md, "Events
 // and pod actor records on a few nodes"): they were three quarters of the records a pod costs
-// every node. Each goes to the partialCopies − 1 members ranked first by rendezvous hashing —
-// of the object an event is about; of a Pod's placement key (its controller's while unbound,
-// so the members that would host its actor next hold its record) — and a bound Pod's record
-// also to its node, which resumes the actor from it. Readers gather them from every member
-// (gathered-reads.ts); anti-entropy leaves them out.
+// every node. Each goes to the partialCopies − 1 members ranked first by rendezvous hashing of
+// the object's key (an event's: the object it is about), and a bound Pod's record also to its
+// node, which resumes the actor from it (it gets it with the bind request too). Readers gather
+// them from every member (gathered-reads.ts); anti-entropy leaves them out.
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
 import type { ObjectKey, PodSpec } from '../objects/types.ts';
 import { involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
-import { placementKey, rendezvousTop } from './placement.ts';
+import { rendezvousTop } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
 /** Records per message: keeps frames small when a whole store is exchanged. */
@@ -107,11 +106,10 @@ export class Replicator {
     this.stats.pushed += recs.length;
   }
 
-  /** Where a Pod's actor record goes: the members next in line to host the actor, and its node. */
+  /** Where a Pod's actor record goes: the members ranked first for the pod's key, and its node. */
   private podRecordTargets(key: ObjectKey, peers: string[], copies: number): string[] {
-    const pod = this.d.store.get(key);
-    const nodeName = (pod?.spec as PodSpec | undefined)?.nodeName;
-    const to = rendezvousTop(pod ? placementKey(pod) : key, peers, copies);
+    const nodeName = (this.d.store.get(key)?.spec as PodSpec | undefined)?.nodeName;
+    const to = rendezvousTop(key, peers, copies);
     if (nodeName && !to.includes(nodeName) && peers.includes(nodeName)) to.push(nodeName);
     return to;
   }

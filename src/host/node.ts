@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { NodeContext } from '../../actors/node.ts';
 import type { PodContext } from '../../actors/pod.ts';
 import { type Clock, isoTime, systemClock } from '../clock.ts';
-import { hostOf } from '../cluster/placement.ts';
+import { hostOf, rendezvousTop } from '../cluster/placement.ts';
 import { GatheredReads } from '../cluster/gathered-reads.ts';
 import { Replicator } from '../cluster/replicator.ts';
 import { SharedTransport } from '../cluster/shared-transport.ts';
@@ -332,6 +332,7 @@ export class StarlingNode {
       return true;
     }
     if (this.host.has(key)) this.host.stop(key, false);
+    if (obj.kind === 'Pod' && this.store.actor(key)) this.dropStalePodRecord(obj, key);
     // bound to another node after all (two nodes bound it while their views of membership
     // differed, and the other binding won): the containers this node started for it must go
     if (obj.kind === 'Pod' && (obj.spec as PodSpec).nodeName !== this.name && this.pods.runs(obj.metadata.uid!)) {
@@ -339,6 +340,18 @@ export class StarlingNode {
       this.pods.cleanup(obj.metadata.uid!);
     }
     return false;
+  }
+
+  /**
+   * A pod bound to another node: the copy of its actor record this node holds (it placed the pod,
+   * or was a copy before membership changed) is stale unless this node is one of the copies its
+   * node pushes to (cluster/replicator.ts).
+   */
+  private dropStalePodRecord(obj: KObject, key: ObjectKey) {
+    const nodeName = (obj.spec as PodSpec).nodeName;
+    if (!nodeName || nodeName === this.name) return;
+    const copies = rendezvousTop(key, this.memberNames().filter((n) => n !== nodeName), this.opts.config.replication.partialCopies - 1);
+    if (!copies.includes(this.name)) this.store.forgetPodActor(key);
   }
 
   /** Tells a hosted actor what it must know about its object: idempotent, run on every change. */

@@ -106,9 +106,12 @@ export class Scheduler {
       if (msg.t !== 'bind' || !reply) return;
       // the pod actor's record comes with the request: this node resumes the actor from it (a
       // Pod's record is not on every node, see cluster/replicator.ts)
-      const rec = msg.actor as Rec | undefined;
-      if (rec?.k === 'a' && rec.key === keyOf(msg.pod as KObject)) d.store.merge([rec]).catch((e) => d.log(`bind: ${e}`));
-      reply(this.bind(msg.pod as KObject));
+      const sent = msg.actor as Rec | undefined;
+      const rec = sent?.k === 'a' && sent.key === keyOf(msg.pod as KObject) ? sent : undefined;
+      if (rec) d.store.merge([rec]).catch((e) => d.log(`bind: ${e}`));
+      const answer = this.bind(msg.pod as KObject);
+      if (rec && answer.t !== 'bound') d.store.forgetPodActor(rec.key, rec.v); // not ours after all
+      reply(answer);
     });
     for (const p of d.store.list('Pod')) this.track(keyOf(p), p);
     d.store.watch((type, obj) => {

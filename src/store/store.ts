@@ -250,6 +250,17 @@ export class Store {
   actors(): ActorRecord[] {
     return [...this.actorEntries.values()].flatMap((e) => (e.rec ? [e.rec] : []));
   }
+  /**
+   * Forgets this node's copy of a Pod's actor record (only at the given version, when one is
+   * given). Nothing is replicated: pods' records are not in anti-entropy, and each holder keeps
+   * or drops its own (the node that placed a pod drops its copy once the pod's node has it).
+   */
+  forgetPodActor(key: ObjectKey, version?: string) {
+    const e = this.actorEntries.get(key);
+    if (!e || !isPodActorKey(key) || (version !== undefined && e.v !== version)) return;
+    this.actorEntries.delete(key);
+    this.enqueue([{ type: 'del', section: 'actors', key }]).catch(() => {});
+  }
   /** The Pods' actor records this node holds, with their versions (one pod's, given its key). */
   podActorEntries(key?: ObjectKey): [string, ActorRecord][] {
     const entries = key ? [[key, this.actorEntries.get(key)] as const] : [...this.actorEntries];

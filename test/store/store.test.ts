@@ -415,8 +415,18 @@ test("a Pod's actor record: outside the anti-entropy digest, dropped with its po
   assert.equal(other.digest(), store.digest(), 'a pod actor record held by one of them only: the same digest');
   assert.equal(store.versionsIn([...Array(64).keys()]).filter((v) => v[0] === 'a').map((v) => v[1]), [keyOf(ns)]);
   assert.equal(store.podActorEntries().map(([, r]) => r.key), [keyOf(a)]);
-  // merged beside its pod; dropped on every node when the pod's delete is merged (no drop record needed)
-  await other.merge(store.records([['a', keyOf(a)]]));
+  // merged beside its pod; forgotten locally (at a version, or at any); dropped on every node
+  // when the pod's delete is merged (no drop record needed)
+  const [rec] = store.records([['a', keyOf(a)]]) as { k: 'a'; v: string }[];
+  await other.merge([rec as any]);
+  assert.is(other.actor(keyOf(a))?.state, 'Running.Ready');
+  other.forgetPodActor(keyOf(a), `${rec.v}x`);
+  assert.ok(other.actor(keyOf(a)), 'another version is kept');
+  other.forgetPodActor(keyOf(ns));
+  assert.ok(other.actor(keyOf(ns)), 'only pods\' records are forgotten');
+  other.forgetPodActor(keyOf(a), rec.v);
+  assert.not.ok(other.actor(keyOf(a)), 'forgotten');
+  await other.merge([rec as any]);
   assert.is(other.actor(keyOf(a))?.state, 'Running.Ready');
   await store.commit({ del: [keyOf(a)] });
   await other.merge(store.records([['o', keyOf(a)]]));
