@@ -36,6 +36,16 @@ export function rendezvousTop(key: string, members: readonly string[], n: number
 }
 
 /**
+ * The members that keep a Pod's actor record (the others do not: it is not on every node): its
+ * node, and the `copies` − 1 members ranked first for the pod's key among the others; while the
+ * pod is unbound (or its node is gone), the `copies` ranked first.
+ */
+export function podRecordHolders(key: string, nodeName: string | undefined, members: readonly string[], copies: number): string[] {
+  if (!nodeName || !members.includes(nodeName)) return rendezvousTop(key, members, copies);
+  return [nodeName, ...rendezvousTop(key, members.filter((m) => m !== nodeName), copies - 1)];
+}
+
+/**
  * The host of an object's actor among the given members (alive or suspect). An unbound pod with
  * a controller is hosted where its controller's key hashes: the pods of one ReplicaSet are then
  * placed by one node, whose scheduler sees its own binds in flight and spreads them.

@@ -10,16 +10,17 @@
 //
 // Events and Pods' actor records are the exception to "every member" (docs/decisions.md, "Events
 // and pod actor records on a few nodes"): they were three quarters of the records a pod costs
-// every node. Each goes to the partialCopies − 1 members ranked first by rendezvous hashing of
-// the object's key (an event's: the object it is about), and a bound Pod's record also to its
-// node, which resumes the actor from it (it gets it with the bind request too). Readers gather
-// them from every member (gathered-reads.ts); anti-entropy leaves them out.
+// every node. An event goes to the partialCopies − 1 members ranked first by rendezvous hashing
+// of the object it is about; a Pod's record to its holders (placement.ts: its node, which
+// resumes the actor from it and gets it with the bind request too, and the members ranked first
+// for its key). Readers gather them from every member (gathered-reads.ts); anti-entropy leaves
+// them out.
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
 import type { ObjectKey, PodSpec } from '../objects/types.ts';
 import { involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
-import { rendezvousTop } from './placement.ts';
+import { podRecordHolders, rendezvousTop } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
 /** Records per message: keeps frames small when a whole store is exchanged. */
@@ -88,7 +89,7 @@ export class Replicator {
           to = targets.get(about);
           if (!to) targets.set(about, to = rendezvousTop(about, peers, copies));
         } else if (r.k === 'a' && isPodActorKey(r.key)) {
-          to = this.podRecordTargets(r.key, peers, copies);
+          to = this.podRecordTargets(r.key, peers);
         }
         if (!to) {
           toAll.push(r);
@@ -106,12 +107,11 @@ export class Replicator {
     this.stats.pushed += recs.length;
   }
 
-  /** Where a Pod's actor record goes: the members ranked first for the pod's key, and its node. */
-  private podRecordTargets(key: ObjectKey, peers: string[], copies: number): string[] {
+  /** Where a Pod's actor record goes: to its holders (placement.ts), this node aside. */
+  private podRecordTargets(key: ObjectKey, peers: string[]): string[] {
+    const self = this.d.transport.self;
     const nodeName = (this.d.store.get(key)?.spec as PodSpec | undefined)?.nodeName;
-    const to = rendezvousTop(key, peers, copies);
-    if (nodeName && !to.includes(nodeName) && peers.includes(nodeName)) to.push(nodeName);
-    return to;
+    return podRecordHolders(key, nodeName, [self, ...peers], this.d.config.partialCopies).filter((m) => m !== self);
   }
 
   private sendChunks(to: readonly string[], recs: Rec[]) {

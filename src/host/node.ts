@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { NodeContext } from '../../actors/node.ts';
 import type { PodContext } from '../../actors/pod.ts';
 import { type Clock, isoTime, systemClock } from '../clock.ts';
-import { hostOf, rendezvousTop } from '../cluster/placement.ts';
+import { hostOf, podRecordHolders } from '../cluster/placement.ts';
 import { GatheredReads } from '../cluster/gathered-reads.ts';
 import { Replicator } from '../cluster/replicator.ts';
 import { SharedTransport } from '../cluster/shared-transport.ts';
@@ -343,15 +343,13 @@ export class StarlingNode {
   }
 
   /**
-   * A pod bound to another node: the copy of its actor record this node holds (it placed the pod,
-   * or was a copy before membership changed) is stale unless this node is one of the copies its
-   * node pushes to (cluster/replicator.ts).
+   * A pod whose actor runs elsewhere: the copy of its actor record this node holds (it placed the
+   * pod, or held it before the pod was bound or membership changed) is stale unless this node is
+   * one of its holders, to which the record is pushed (cluster/replicator.ts).
    */
   private dropStalePodRecord(obj: KObject, key: ObjectKey) {
-    const nodeName = (obj.spec as PodSpec).nodeName;
-    if (!nodeName || nodeName === this.name) return;
-    const copies = rendezvousTop(key, this.memberNames().filter((n) => n !== nodeName), this.opts.config.replication.partialCopies - 1);
-    if (!copies.includes(this.name)) this.store.forgetPodActor(key);
+    const holders = podRecordHolders(key, (obj.spec as PodSpec).nodeName, this.memberNames(), this.opts.config.replication.partialCopies);
+    if (!holders.includes(this.name)) this.store.forgetPodActor(key);
   }
 
   /** Tells a hosted actor what it must know about its object: idempotent, run on every change. */
