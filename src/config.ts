@@ -51,6 +51,11 @@ export interface ReplicationConfig {
    * the node that wrote it and the members ranked first by rendezvous hashing (and the pod's
    * node); `get events`, `describe` and `actors` ask every member. Default 3 */
   partialCopies: number;
+  /** a pod its controller's node is placing goes to its holders at once and to every other
+   * member when the node it is bound to pushes it, bound; if it is still unbound this long after
+   * it was written (unschedulable, or placing is slow) it is pushed to every member then, ms.
+   * Default 2000 */
+  unboundPodPushMs: number;
 }
 
 export interface NodeConfig {
@@ -111,7 +116,7 @@ export const defaultGossip: GossipConfig = {
 
 export const defaultConfig: NodeConfig = {
   gossip: defaultGossip,
-  replication: { antiEntropyIntervalMs: 2_000, pushBatchMs: 10, tombstoneTtlMs: 86_400_000, partialCopies: 3 },
+  replication: { antiEntropyIntervalMs: 2_000, pushBatchMs: 10, tombstoneTtlMs: 86_400_000, partialCopies: 3, unboundPodPushMs: 2_000 },
   joinTokenTtlMs: 86_400_000,
   joinTimeoutMs: 5_000,
   leftEvictionMs: 60_000,

@@ -46,15 +46,39 @@ export function podRecordHolders(key: string, nodeName: string | undefined, memb
 }
 
 /**
- * The host of an object's actor among the given members (alive or suspect). An unbound pod with
- * a controller is hosted where its controller's key hashes: the pods of one ReplicaSet are then
- * placed by one node, whose scheduler sees its own binds in flight and spreads them.
+ * A pod its controller's node is placing: created by a controller, not bound yet, not found
+ * unschedulable, not being deleted. Its creation goes to its holders (podRecordHolders) at once
+ * and to the other members only if it is still unbound after `replication.unboundPodPushMs`:
+ * the node that binds it pushes it, bound, to every member anyway (cluster/replicator.ts).
+ */
+export function awaitsBinding(o: KObject | null): boolean {
+  if (!o || o.kind !== 'Pod' || (o.spec as PodSpec).nodeName || o.metadata.deletionTimestamp) return false;
+  if (!o.metadata.ownerReferences?.some((r) => r.controller)) return false;
+  const scheduled = (o.status as { conditions?: { type: string; message?: string }[] } | undefined)?.conditions
+    ?.find((c) => c.type === 'PodScheduled');
+  return !scheduled?.message;
+}
+
+/**
+ * What decides where an object's actor runs: a bound pod's node (most objects), else the key
+ * whose rendezvous ranking picks the member. An unbound pod with a controller ranks by its
+ * controller's key: the pods of one ReplicaSet are then placed by one node, whose scheduler sees
+ * its own binds in flight and spreads them.
+ */
+export function placementOf(o: KObject): { nodeName: string } | { key: string } {
+  if (o.kind !== 'Pod') return { key: keyOf(o) };
+  const nodeName = (o.spec as PodSpec).nodeName;
+  if (nodeName) return { nodeName };
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+  return { key: ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o) };
+}
+
+/**
+ * The host of an object's actor among the given members (alive or suspect); a pod bound to a
+ * node that is gone has none (its Node actor evicts it).
  */
 export function hostOf(o: KObject, members: readonly string[]): string | undefined {
-  if (o.kind !== 'Pod') return rendezvous(keyOf(o), members);
-  // a bound pod (most objects) needs no key: checked first, at every restart and rebalance
-  const nodeName = (o.spec as PodSpec).nodeName;
-  if (nodeName) return members.includes(nodeName) ? nodeName : undefined;
-  const ref = o.metadata.ownerReferences?.find((r) => r.controller);
-  return rendezvous(ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o), members);
+  const p = placementOf(o);
+  if ('key' in p) return rendezvous(p.key, members);
+  return members.includes(p.nodeName) ? p.nodeName : undefined;
 }

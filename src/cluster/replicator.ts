@@ -15,12 +15,18 @@
 // resumes the actor from it and gets it with the bind request too, and the members ranked first
 // for its key). Readers gather them from every member (gathered-reads.ts); anti-entropy leaves
 // them out.
+//
+// A pod a controller's node is placing (placement.awaitsBinding) is not pushed to every member
+// at its creation, only to its holders: the node it is bound to pushes it to every member a few
+// milliseconds later, bound (and usually Running, in the same push window), so the other
+// members merge one record of it instead of two. If it is still unbound after
+// unboundPodPushMs (found unschedulable, or its placing is slow) it goes to every member then.
 
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
 import type { ObjectKey, PodSpec } from '../objects/types.ts';
 import { involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
-import { podRecordHolders, rendezvousTop } from './placement.ts';
+import { awaitsBinding, podRecordHolders, rendezvousTop } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
 /** Records per message: keeps frames small when a whole store is exchanged. */
@@ -44,6 +50,9 @@ export class Replicator {
   /** local commits not pushed yet, the newest record per key, in first-commit order */
   private outbox = new Map<string, Rec>();
   private flushTimer?: TimerHandle;
+  /** unbound pods sent to their holders only, by key: pushed to every member when due */
+  private heldBack = new Map<ObjectKey, { rec: Rec; due: number }>();
+  private heldTimer?: TimerHandle;
   private aeTimer?: TimerHandle;
   private stopped = false;
   private unsubscribe?: () => void;
@@ -65,6 +74,7 @@ export class Replicator {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.flushTimer) this.d.clock.clearTimeout(this.flushTimer);
+    if (this.heldTimer) this.d.clock.clearTimeout(this.heldTimer);
     if (this.aeTimer) this.d.clock.clearTimeout(this.aeTimer);
   }
 
@@ -90,7 +100,9 @@ export class Replicator {
           if (!to) targets.set(about, to = rendezvousTop(about, peers, copies));
         } else if (r.k === 'a' && isPodActorKey(r.key)) {
           to = this.podRecordTargets(r.key, peers);
-        }
+        } else if (r.k === 'o' && awaitsBinding(r.obj)) {
+          to = this.holdBack(r, peers);
+        } else if (r.k === 'o') this.heldBack.delete(r.key);
         if (!to) {
           toAll.push(r);
           continue;
@@ -112,6 +124,38 @@ export class Replicator {
     const self = this.d.transport.self;
     const nodeName = (this.d.store.get(key)?.spec as PodSpec | undefined)?.nodeName;
     return podRecordHolders(key, nodeName, [self, ...peers], this.d.config.partialCopies).filter((m) => m !== self);
+  }
+
+  /** An unbound pod being placed: to its holders now, to the others when due (if still unbound). */
+  private holdBack(r: Rec, peers: string[]): string[] {
+    const due = this.heldBack.get(r.key)?.due ?? this.d.clock.now() + this.d.config.unboundPodPushMs;
+    this.heldBack.set(r.key, { rec: r, due });
+    this.heldTimer ??= this.d.clock.setTimeout(() => this.pushHeldBack(), this.d.config.unboundPodPushMs);
+    const self = this.d.transport.self;
+    return podRecordHolders(r.key, undefined, [self, ...peers], this.d.config.partialCopies).filter((m) => m !== self);
+  }
+
+  /**
+   * The held-back pods that are due go to every member, unless a newer version of them is here:
+   * the node that bound the pod (or this one, later) pushed that one, and this one would lose
+   * every merge.
+   */
+  private pushHeldBack() {
+    this.heldTimer = undefined;
+    const now = this.d.clock.now();
+    const due: Rec[] = [];
+    let next = Infinity;
+    for (const [key, h] of this.heldBack) {
+      if (h.due > now) {
+        next = Math.min(next, h.due);
+        continue;
+      }
+      this.heldBack.delete(key);
+      const v = this.d.store.versions(key);
+      if (h.rec.k === 'o' && v && !v.deleted && v.sv === h.rec.sv && v.tv === h.rec.tv) due.push(h.rec);
+    }
+    this.sendChunks(this.d.peers(), due);
+    if (next < Infinity) this.heldTimer = this.d.clock.setTimeout(() => this.pushHeldBack(), next - now);
   }
 
   private sendChunks(to: readonly string[], recs: Rec[]) {
