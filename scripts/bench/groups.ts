@@ -38,7 +38,7 @@ export interface GroupStats {
   heapUsed: number;
   lagMaxMs: number;
   lagP99Ms: number;
-  nodes: { name: string; objects: number; pods: number; actors: number; replicator: Record<string, number>; transport?: Record<string, number>; members: number }[];
+  nodes: { name: string; objects: number; pods: number; actors: number; replicator: Record<string, number>; transport?: Record<string, number>; members: number; memberTransitions: Record<string, number> }[];
 }
 
 type Listener = (m: any) => void;

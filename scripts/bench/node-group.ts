@@ -92,6 +92,8 @@ let profiler: Session | undefined;
 let watching: { kind: string; prefix: string } | undefined;
 let watchingMembers = false;
 const seen = new Set<string>();
+/** membership transitions each node observed, by the state entered (suspect, dead, alive, …) */
+const transitions = new Map<string, Record<string, number>>();
 
 function hook(s: Started) {
   s.node.store.watch((type, obj) => {
@@ -102,6 +104,11 @@ function hook(s: Started) {
     send({ ev: 'seen', node: s.name, name: obj.metadata.name, at: now() });
   });
   s.node.membership.onChange((m, prev) => {
+    if (m.state !== prev && prev !== undefined) {
+      const t = transitions.get(s.name) ?? {};
+      t[m.state] = (t[m.state] ?? 0) + 1;
+      transitions.set(s.name, t);
+    }
     if (watchingMembers && m.state !== prev) send({ ev: 'member', observer: s.name, member: m.name, state: m.state, prev, at: now() });
   });
 }
@@ -183,6 +190,7 @@ process.on('message', async (msg: any) => {
               replicator: { ...s.node.replicator.stats },
               transport: s.ws ? { ...s.ws.counters } : undefined,
               members: s.node.membership.members().filter((m) => m.state === 'alive').length,
+              memberTransitions: { ...transitions.get(s.name) },
             };
           }),
         },

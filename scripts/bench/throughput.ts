@@ -3,7 +3,7 @@
 // was applied. Pods per second end to end, and what it cost each node.
 //
 //   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,50x5000,100x1000,100x3000]
-//                                                  [--gossip lan|default] [--processes P]
+//                                                  [--gossip lan|default] [--processes P] [--profile DIR]
 //
 // The nodes run several per process (scripts/bench/groups.ts, 4 processes) over real WebSockets
 // on 127.33.0.x, with the default preset. The Deployment goes to node 1 through the API; a watch
@@ -25,6 +25,11 @@ import { GroupCluster } from './groups.ts';
 
 const sizesArg = (() => {
   const i = process.argv.indexOf('--sizes');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+/** --profile DIR: CPU profiles of the node processes over the timed phase, DIR/group-G.cpuprofile */
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf('--profile');
   return i >= 0 ? process.argv[i + 1] : undefined;
 })();
 /** how many processes the nodes share (--processes, default 4) */
@@ -103,6 +108,7 @@ async function run(n: number, r: number) {
       } else running.delete(name);
     });
     const before = await cluster.stats();
+    if (PROFILE_DIR) await cluster.profile('start');
     const t0 = now();
     await api.request('apply', { manifest: manifest(r) });
     const marks: Record<string, number> = {};
@@ -123,6 +129,7 @@ async function run(n: number, r: number) {
     for (const q of [10, 50, 90]) marks[`t${q}_s`] ??= round((t1 - t0) / 1000);
     const seconds = (t1 - t0) / 1000;
     watch.cancel();
+    if (PROFILE_DIR) await cluster.profile('stop', PROFILE_DIR);
     const after = await cluster.stats();
     const cpu = after.reduce((s, g) => s + g.cpuS, 0) - before.reduce((s, g) => s + g.cpuS, 0);
     const rss = after.reduce((s, g) => s + g.rss, 0);
@@ -131,6 +138,10 @@ async function run(n: number, r: number) {
     const perNode = new Map<string, number>();
     for (const node of nodesOf.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
     const counts = [...perNode.values()];
+    // membership transitions the nodes observed during the run (one member suspected by 99
+    // observers counts 99): the churn that event-loop delays cause in this simulation
+    const observed = (state: string) => nodes.reduce((s, x) => s + (x.memberTransitions[state] ?? 0), 0)
+      - before.flatMap((g) => g.nodes).reduce((s, x) => s + (x.memberTransitions[state] ?? 0), 0);
     return {
       nodes: n,
       replicas: r,
@@ -151,6 +162,8 @@ async function run(n: number, r: number) {
       processes: cluster.groups.length,
       gossip: GOSSIP,
       lag_max_ms: Math.round(Math.max(...after.map((g) => g.lagMaxMs))),
+      suspected_seen: observed('suspect'),
+      dead_seen: observed('dead'),
     };
   } finally {
     await cluster.stop();

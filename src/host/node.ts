@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { NodeContext } from '../../actors/node.ts';
 import type { PodContext } from '../../actors/pod.ts';
 import { type Clock, isoTime, systemClock } from '../clock.ts';
-import { hostOf, podRecordHolders } from '../cluster/placement.ts';
+import { placementOf, podRecordHolders, rendezvous } from '../cluster/placement.ts';
 import { GatheredReads } from '../cluster/gathered-reads.ts';
 import { Replicator } from '../cluster/replicator.ts';
 import { SharedTransport } from '../cluster/shared-transport.ts';
@@ -32,7 +32,7 @@ import { ObjectService } from './objects.ts';
 import { PodRunner } from './pod-runner.ts';
 import { autoscalerBinding } from './autoscaler-binding.ts';
 import { Metrics } from './metrics.ts';
-import { Scheduler } from './scheduler.ts';
+import { type MemberCapacity, Scheduler } from './scheduler.ts';
 import { Admission } from './admission.ts';
 import { NodeServices } from '../proxy/node-services.ts';
 import { serviceBinding } from './service-binding.ts';
@@ -170,14 +170,47 @@ export class StarlingNode {
 
   /** Members that may host actors and take pods: alive or suspect. */
   memberNames(): string[] {
-    if (!this.membership) return [this.name];
-    // asked on every object change (placement) and every push: kept until membership changes
-    return this.memberCache ??= this.membership.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
+    return this.members().names;
   }
-  private memberCache?: string[];
 
+  /** The members other than this node, as memberNames(). */
+  peerNames(): string[] {
+    return this.members().peers;
+  }
+
+  /**
+   * Asked on every object change (placement) and every push, so kept — with the host each
+   * rendezvous key ranks first — until a member comes into or leaves the set.
+   */
+  private members(): MemberView {
+    if (this.memberCache) return this.memberCache;
+    const names = this.membership
+      ? this.membership.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name)
+      : [this.name];
+    return this.memberCache = { names, set: new Set(names), peers: names.filter((n) => n !== this.name), hosts: new Map() };
+  }
+  private memberCache?: MemberView;
+
+  /** The alive members with what they offer (the scheduler's candidates), kept until any member changes. */
+  private aliveMembers(): MemberCapacity[] {
+    return this.aliveCache ??= this.membership.members().filter((m) => m.state === 'alive').map((m) => ({
+      name: m.name,
+      cpuMillis: m.meta.cpuMillis,
+      memoryBytes: m.meta.memoryBytes,
+      labels: m.meta.labels ?? {},
+    }));
+  }
+  private aliveCache?: MemberCapacity[];
+
+  /** placement.hostOf over memberNames(), with the rendezvous results kept (MemberView). */
   hostOf(o: KObject): string | undefined {
-    return hostOf(o, this.memberNames());
+    const p = placementOf(o);
+    const view = this.members();
+    if (!('key' in p)) return view.set.has(p.nodeName) ? p.nodeName : undefined;
+    if (view.hosts.has(p.key)) return view.hosts.get(p.key);
+    const host = rendezvous(p.key, view.names);
+    view.hosts.set(p.key, host);
+    return host;
   }
 
   async start() {
@@ -190,11 +223,11 @@ export class StarlingNode {
     this.transport = new SharedTransport(parts.transport);
     this.membership = parts.membership(this.transport);
     this.seeds = parts.seeds ?? [];
-    this.reads = new GatheredReads({ store: this.store, transport: this.transport, peers: () => this.memberNames().filter((n) => n !== this.name) });
+    this.reads = new GatheredReads({ store: this.store, transport: this.transport, peers: () => this.peerNames() });
     this.replicator = new Replicator({
       store: this.store,
       transport: this.transport,
-      peers: () => this.memberNames().filter((n) => n !== this.name),
+      peers: () => this.peerNames(),
       clock: this.clock,
       random: this.random,
       config: this.opts.config.replication,
@@ -204,13 +237,7 @@ export class StarlingNode {
       self: this.name,
       store: this.store,
       transport: this.transport,
-      members: () =>
-        this.membership.members().filter((m) => m.state === 'alive').map((m) => ({
-          name: m.name,
-          cpuMillis: m.meta.cpuMillis,
-          memoryBytes: m.meta.memoryBytes,
-          labels: m.meta.labels ?? {},
-        })),
+      members: () => this.aliveMembers(),
       bindTimeoutMs: this.opts.config.bindTimeoutMs,
       send: (key, ev) => this.host.send(key, ev),
       now: () => this.clock.now(),
@@ -235,7 +262,7 @@ export class StarlingNode {
       clock: this.clock,
       intervalMs: this.opts.config.metricsIntervalMs,
       capacity: () => ({ cpuMillis: this.meta.cpuMillis, memoryBytes: this.meta.memoryBytes }),
-      members: () => this.membership.members().filter((m) => m.state === 'alive').map((m) => m.name),
+      members: () => this.aliveMembers().map((m) => m.name),
     });
     await this.opts.runtime.start();
     await this.services.start();
@@ -249,7 +276,7 @@ export class StarlingNode {
       this.log(`no known member answered (${(e as Error).message}); starting alone until one does`);
     });
     // catch up with the cluster before deciding what to host
-    for (const peer of this.memberNames().filter((n) => n !== this.name).slice(0, 2)) {
+    for (const peer of this.peerNames().slice(0, 2)) {
       await this.replicator.syncWith(peer).catch((e) => this.log(`catch-up with ${peer}: ${(e as Error).message}`));
     }
     await this.ensureBuiltins();
@@ -394,9 +421,14 @@ export class StarlingNode {
   }
 
   private memberChanged(m: Member, prev: string | undefined) {
-    this.memberCache = undefined;
+    // placement counts alive and suspect members alike: only coming into or leaving that set
+    // moves actors (a rebalance visits every object)
+    const counts = (s: string | undefined) => s === 'alive' || s === 'suspect';
+    const moved = counts(m.state) !== counts(prev);
+    if (moved) this.memberCache = undefined;
+    this.aliveCache = undefined;
     if (m.state !== prev) this.log(`member ${m.name}: ${prev ?? 'new'} → ${m.state}`);
-    if (m.name !== this.name && m.state !== prev) {
+    if (m.name !== this.name && moved) {
       // the members to rejoin through after a restart, without a token
       const peers = this.membership.members().filter((x) => x.name !== this.name && x.state !== 'left' && x.state !== 'dead')
         .map((x) => ({ name: x.name, addr: x.meta.addr }));
@@ -404,16 +436,14 @@ export class StarlingNode {
     }
     if (!this.started) return;
     this.transport.setAddress(m.name, m.meta.addr);
-    // placement counts alive and suspect members alike: only coming into or leaving that set
-    // moves actors (a rebalance visits every object)
-    const counts = (s: string | undefined) => s === 'alive' || s === 'suspect';
-    if (counts(m.state) !== counts(prev)) this.rebalance();
+    if (moved) this.rebalance();
     const nodeKey = objectKey('Node', '', m.name);
     this.host.send(nodeKey, { type: 'MEMBER', state: m.state, meta: { ...m.meta }, at: this.clock.now() });
     if (m.state === 'alive' && prev !== 'alive' && prev !== 'suspect' && m.name !== this.name) {
       this.replicator.syncWith(m.name).catch(() => {});
     }
-    this.replaceUnschedulable();
+    // a member that may take pods again (the scheduler takes alive ones only)
+    if (m.state === 'alive') this.replaceUnschedulable();
   }
 
   /** Room may have appeared: unbound pods hosted here try to be placed again. */
@@ -436,6 +466,16 @@ export class StarlingNode {
     }
     if (fresh.length) await this.objects.apply(fresh);
   }
+}
+
+/** The members that may host actors (alive or suspect), with what is derived from them. */
+interface MemberView {
+  names: string[];
+  set: Set<string>;
+  /** the members other than this node */
+  peers: string[];
+  /** the member each rendezvous key ranks first */
+  hosts: Map<string, string | undefined>;
 }
 
 export type { NodeContext };
