@@ -49,14 +49,13 @@ const WORDS: Record<Reason, string> = {
 export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
   const counts = new Map<Reason, number>();
   const fits: NodeCandidate[] = [];
+  const selector = Object.entries(pod.nodeSelector);
   for (const n of nodes) {
-    const reasons: Reason[] = [];
-    if (n.unschedulable) reasons.push('unschedulable');
-    if (Object.entries(pod.nodeSelector).some(([k, v]) => n.labels[k] !== v)) reasons.push('selector');
-    if (n.requestedCpu + pod.cpu > n.cpu) reasons.push('cpu');
-    if (n.requestedMemory + pod.memory > n.memory) reasons.push('memory');
-    for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-    if (reasons.length === 0) fits.push(n);
+    const refused = counted(counts, 'unschedulable', n.unschedulable) +
+      counted(counts, 'selector', selector.length > 0 && selector.some(([k, v]) => n.labels[k] !== v)) +
+      counted(counts, 'cpu', n.requestedCpu + pod.cpu > n.cpu) +
+      counted(counts, 'memory', n.requestedMemory + pod.memory > n.memory);
+    if (refused === 0) fits.push(n);
   }
   const load = (n: NodeCandidate) =>
     ((n.requestedCpu + pod.cpu) / Math.max(1, n.cpu) + (n.requestedMemory + pod.memory) / Math.max(1, n.memory)) / 2;
@@ -68,6 +67,13 @@ export function place(pod: PodNeeds, nodes: NodeCandidate[]): Placement {
   keyed.sort((a, b) => a.n.sameOwner - b.n.sameOwner || a.b - b.b || a.t - b.t || compareText(a.n.name, b.n.name));
   if (keyed.length) return { ranked: keyed.map((k) => k.n.name) };
   return { ranked: [], message: unschedulableMessage(nodes.length, counts) };
+}
+
+/** Counts a reason a node was left out, when it applies: 1 if it did. */
+function counted(counts: Map<Reason, number>, reason: Reason, applies: boolean): number {
+  if (!applies) return 0;
+  counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return 1;
 }
 
 /** Kubernetes' FailedScheduling wording: reasons sorted by text, each with its count. */

@@ -38,7 +38,7 @@ export interface GroupStats {
   heapUsed: number;
   lagMaxMs: number;
   lagP99Ms: number;
-  nodes: { name: string; objects: number; pods: number; actors: number; replicator: Record<string, number>; transport?: Record<string, number>; members: number; memberTransitions: Record<string, number> }[];
+  nodes: { name: string; objects: number; pods: number; actors: number; replicator: Record<string, number>; mergedBy: Record<string, number>; transport?: Record<string, number>; members: number; memberTransitions: Record<string, number> }[];
 }
 
 type Listener = (m: any) => void;
@@ -114,7 +114,7 @@ export class GroupCluster {
   joinToken = '';
   private listeners = new Set<Listener>();
   private clients: ApiClient[] = [];
-  private stopped = false;
+  private stopping?: Promise<void>;
 
   constructor(readonly opts: GroupClusterOptions) {
     if (opts.nodes < 1 || opts.nodes > 250) throw new Error('1 to 250 nodes');
@@ -191,9 +191,12 @@ export class GroupCluster {
   }
 
   /** Stops every node and process; kills (by pid) what does not stop in time. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Stops every group and removes the data dirs; a second call (a second signal) waits for the first. */
+  stop(): Promise<void> {
+    return this.stopping ??= this.stopGroups();
+  }
+
+  private async stopGroups(): Promise<void> {
     for (const c of this.clients) c.close();
     await Promise.all(this.groups.map(async (g) => {
       if (!g.alive()) return;

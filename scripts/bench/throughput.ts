@@ -89,6 +89,15 @@ const isRunning = (p: any) =>
   p.status?.phase === 'Running' && !!p.spec?.nodeName && !p.metadata?.deletionTimestamp &&
   (p.status.containerStatuses ?? []).length > 0 && p.status.containerStatuses.every((s: any) => s.ready);
 
+/** records merged per node during the run, by what they are (replicator.mergedBy), largest first */
+function mergedBy(before: { mergedBy: Record<string, number> }[], after: { mergedBy: Record<string, number> }[]) {
+  const sum = new Map<string, number>();
+  for (const [list, sign] of [[after, 1], [before, -1]] as const) {
+    for (const x of list) for (const [k, v] of Object.entries(x.mergedBy)) sum.set(k, (sum.get(k) ?? 0) + sign * v);
+  }
+  return Object.fromEntries([...sum].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / after.length, 1)]));
+}
+
 async function run(n: number, r: number) {
   const cluster = new GroupCluster({ nodes: n, perProcess: Math.ceil(n / PROCESSES), prefix: `tp${n}`, hostPrefix: '127.33.0', config: GOSSIP === 'lan' ? { gossip: LAN_GOSSIP } : undefined });
   current = cluster;
@@ -121,7 +130,10 @@ async function run(n: number, r: number) {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s with ${running.size}/${r} pods Running`);
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now();
-        progress(`  ${running.size}/${r} Running after ${((now() - t0) / 1000).toFixed(1)} s`);
+        // the applying node's view of the nodes: members suspected or declared dead show here
+        const listed = await api.request('get', { kind: 'nodes' }).catch(() => undefined) as { items?: any[] } | undefined;
+        const notReady = (listed?.items ?? []).filter((o) => o.status?.conditions?.find((c: any) => c.type === 'Ready')?.status !== 'True').length;
+        progress(`  ${running.size}/${r} Running after ${((now() - t0) / 1000).toFixed(1)} s; ${notReady} of ${n} nodes not Ready on node 1`);
       }
       await sleep(5);
     }
@@ -162,6 +174,7 @@ async function run(n: number, r: number) {
       processes: cluster.groups.length,
       gossip: GOSSIP,
       lag_max_ms: Math.round(Math.max(...after.map((g) => g.lagMaxMs))),
+      merged_per_node_by: mergedBy(before.flatMap((g) => g.nodes), nodes),
       suspected_seen: observed('suspect'),
       dead_seen: observed('dead'),
     };

@@ -58,6 +58,9 @@ export class Replicator {
   private unsubscribe?: () => void;
   /** counters, for benchmarks */
   readonly stats = { pushed: 0, merged: 0, antiEntropyRounds: 0 };
+  /** records merged by what they are and how they came — `o:KIND:push`, `a:KIND:ae` (actor
+   * records), `e:push` (events), … — for benchmarks */
+  readonly mergedBy: Record<string, number> = {};
 
   constructor(private d: ReplicatorDeps) {}
 
@@ -187,23 +190,27 @@ export class Replicator {
       if (!m || t[2] > m[2] || t[3] > m[3]) pull.push([t[0], t[1]]);
     }
     const recs = this.d.store.records(push);
-    for (let i = 0; i < recs.length; i += CHUNK) this.d.transport.send(peer, { t: 'rep', recs: recs.slice(i, i + CHUNK) });
+    for (let i = 0; i < recs.length; i += CHUNK) this.d.transport.send(peer, { t: 'rep', recs: recs.slice(i, i + CHUNK), ae: 1 });
     for (let i = 0; i < pull.length; i += CHUNK) {
       const got = await this.d.transport.request(peer, { t: 'ae-pull', keys: pull.slice(i, i + CHUNK) }, timeoutMs);
-      if (got.t === 'rep' && Array.isArray(got.recs)) await this.merge(got.recs as Rec[]);
+      if (got.t === 'rep' && Array.isArray(got.recs)) await this.merge(got.recs as Rec[], 'ae');
     }
     this.stats.antiEntropyRounds++;
   }
 
-  private async merge(recs: Rec[]) {
+  private async merge(recs: Rec[], via = 'push') {
     this.stats.merged += recs.length;
+    for (const r of recs) {
+      const what = r.k === 'e' ? `e:${via}` : `${r.k}:${r.key.slice(0, r.key.indexOf('/'))}:${via}`;
+      this.mergedBy[what] = (this.mergedBy[what] ?? 0) + 1;
+    }
     await this.d.store.merge(recs);
   }
 
   private receive(_from: string, msg: PeerMessage, reply?: (m: PeerMessage) => void) {
     switch (msg.t) {
       case 'rep':
-        if (Array.isArray(msg.recs)) this.merge(msg.recs as Rec[]).catch((e) => this.d.log(`replication: ${e}`));
+        if (Array.isArray(msg.recs)) this.merge(msg.recs as Rec[], msg.ae ? 'ae' : 'push').catch((e) => this.d.log(`replication: ${e}`));
         return;
       case 'ae-digest': {
         if (!reply || !Array.isArray(msg.d)) return;

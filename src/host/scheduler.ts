@@ -101,6 +101,9 @@ export class Scheduler {
   private usage = new Map<string, NodeUsage>();
   /** the same sums over the assumed binds */
   private assumedUsage = new Map<string, NodeUsage>();
+  /** what a decision takes from a member's Node object (labels, cordon): kept per member until a
+   * Node object changes (the members' list is new whenever a member changes) */
+  private fixed = new WeakMap<MemberCapacity, { labels: Record<string, string>; unschedulable: boolean }>();
   constructor(private d: SchedulerDeps) {
     d.transport.onMessage((_from, msg, reply) => {
       if (msg.t !== 'bind' || !reply) return;
@@ -116,6 +119,7 @@ export class Scheduler {
     for (const p of d.store.list('Pod')) this.track(keyOf(p), p);
     d.store.watch((type, obj) => {
       if (obj.kind === 'Pod') this.track(keyOf(obj), type === 'DELETED' ? undefined : obj);
+      else if (obj.kind === 'Node') this.fixed = new WeakMap();
     });
   }
 
@@ -162,11 +166,16 @@ export class Scheduler {
   private candidate(m: MemberCapacity, owner: string | undefined): NodeCandidate {
     const used = this.usage.get(m.name);
     const assumed = this.assumedUsage.get(m.name);
-    const node = this.d.store.get(objectKey('Node', '', m.name));
+    let fixed = this.fixed.get(m);
+    if (!fixed) {
+      const node = this.d.store.get(objectKey('Node', '', m.name));
+      fixed = { labels: { ...(node?.metadata.labels ?? {}), ...m.labels }, unschedulable: !!node?.spec?.unschedulable };
+      this.fixed.set(m, fixed);
+    }
     return {
       name: m.name,
-      labels: { ...(node?.metadata.labels ?? {}), ...m.labels },
-      unschedulable: !!node?.spec?.unschedulable,
+      labels: fixed.labels,
+      unschedulable: fixed.unschedulable,
       cpu: m.cpuMillis,
       memory: m.memoryBytes,
       requestedCpu: (used?.cpu ?? 0) + (assumed?.cpu ?? 0),
