@@ -116,6 +116,7 @@ async function run(n: number, r: number) {
         nodesOf.set(name, ev.object.spec.nodeName);
       } else running.delete(name);
     });
+    watch.done.catch(() => {}); // ends when the cluster is stopped (also on a signal)
     const before = await cluster.stats();
     if (PROFILE_DIR) await cluster.profile('start');
     const t0 = now();

@@ -109,7 +109,12 @@ export function lastPerKey(ops: KVOp[]): KVOp[] {
   return out.reverse();
 }
 
-export const BUCKETS = 64;
+/**
+ * Anti-entropy compares this many digests: two nodes then exchange the versions of the buckets
+ * that differ only. While pods come and go, records in flight make buckets differ; with 64 of
+ * them every bucket did at 10,000 objects, and every round sent every version.
+ */
+export const BUCKETS = 1024;
 export const bucketOf = (key: string) => fnv(key) % BUCKETS;
 const objectHash = (key: string, e: ObjEntry) => fnv(`o${key}${e.sv}${e.tv}`);
 const actorHash = (key: string, e: ActorEntry) => fnv(`a${key}${e.v}`);
@@ -144,6 +149,8 @@ export class Store {
   private notifying = false;
   /** per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest) */
   private digests = new Uint32Array(BUCKETS);
+  /** the keys of each bucket (objects, and the actor records in the digest), for versionsIn */
+  private bucketKeys: Set<string>[] = Array.from({ length: BUCKETS }, () => new Set());
   private rv = 0;
   private pending: KVOp[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -460,10 +467,15 @@ export class Store {
   }
   /** Every key with its versions in the given buckets: `[k, key, v1, v2]`. */
   versionsIn(buckets: number[]): [string, string, string, string][] {
-    const want = new Set(buckets);
     const out: [string, string, string, string][] = [];
-    for (const [key, e] of this.entries) if (want.has(bucketOf(key))) out.push(['o', key, e.sv, e.tv]);
-    for (const [key, e] of this.actorEntries) if (!isPodActorKey(key) && want.has(bucketOf(key))) out.push(['a', key, e.v, '']);
+    for (const b of new Set(buckets)) {
+      for (const key of this.bucketKeys[b] ?? []) {
+        const e = this.entries.get(key);
+        if (e) out.push(['o', key, e.sv, e.tv]);
+        const a = !isPodActorKey(key) && this.actorEntries.get(key);
+        if (a) out.push(['a', key, a.v, '']);
+      }
+    }
     return out;
   }
   /** The records for these keys, as merge() takes them. */
@@ -586,7 +598,9 @@ export class Store {
 
   private setEntry(key: ObjectKey, entry: ObjEntry) {
     const old = this.entries.get(key);
-    this.digests[bucketOf(key)] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
+    const bucket = bucketOf(key);
+    this.digests[bucket] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
+    if (!old) this.bucketKeys[bucket].add(key);
     this.entries.set(key, entry);
     const kind = parseKey(key).kind;
     let m = this.byKind.get(kind);
@@ -607,7 +621,11 @@ export class Store {
 
   private setActor(key: ObjectKey, entry: ActorEntry) {
     const old = this.actorEntries.get(key);
-    if (!isPodActorKey(key)) this.digests[bucketOf(key)] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
+    if (!isPodActorKey(key)) {
+      const bucket = bucketOf(key);
+      this.digests[bucket] ^= (old ? actorHash(key, old) : 0) ^ actorHash(key, entry);
+      if (!old) this.bucketKeys[bucket].add(key);
+    }
     this.actorEntries.set(key, entry);
   }
 }

@@ -9,7 +9,7 @@ import type { KEvent, KObject } from '../../src/objects/types.ts';
 import { keyOf } from '../../src/objects/types.ts';
 import type { KV, KVOp, Section } from '../../src/store/kv.ts';
 import { LevelKV } from '../../src/store/level.ts';
-import { type ActorRecord, Store, type WatchType } from '../../src/store/store.ts';
+import { type ActorRecord, BUCKETS, Store, type WatchType } from '../../src/store/store.ts';
 import { removeDir, tempDir } from '../support/sim-node.ts';
 
 const test = suite('store: LevelDB');
@@ -413,7 +413,7 @@ test("a Pod's actor record: outside the anti-entropy digest, dropped with its po
   await store.commit({ actors: [actorRecord(keyOf(a), 'Running.Ready'), actorRecord(keyOf(ns), 'Active')] });
   await other.merge(store.records([['a', keyOf(ns)]]));
   assert.equal(other.digest(), store.digest(), 'a pod actor record held by one of them only: the same digest');
-  assert.equal(store.versionsIn([...Array(64).keys()]).filter((v) => v[0] === 'a').map((v) => v[1]), [keyOf(ns)]);
+  assert.equal(store.versionsIn([...Array(BUCKETS).keys()]).filter((v) => v[0] === 'a').map((v) => v[1]), [keyOf(ns)]);
   assert.equal(store.podActorEntries().map(([, r]) => r.key), [keyOf(a)]);
   // merged beside its pod; forgotten locally (at a version, or at any); dropped on every node
   // when the pod's delete is merged (no drop record needed)
