@@ -2,7 +2,7 @@
 // runtime, until every pod is Running on its node and that status is visible on the node where it
 // was applied. Pods per second end to end, and what it cost each node.
 //
-//   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,50x5000,100x1000,100x3000]
+//   node --import tsx scripts/bench/throughput.ts [--quick] [--sizes 20x1000,50x5000,100x1000,100x10000]
 //                                                  [--gossip lan|default] [--processes P] [--profile DIR]
 //
 // The nodes run several per process (scripts/bench/groups.ts, 4 processes) over real WebSockets
@@ -11,11 +11,12 @@
 // ready, bound to a node, none being deleted. Per size: pods/s = R / (last Running − apply), the
 // times at which 10 / 50 / 90 % were Running, and per node: CPU (all node processes' CPU time ÷
 // N ÷ R: the CPU one node spends per pod of the cluster), RSS, objects held, records merged,
-// bytes sent. The headline is the last size run (full: 100 nodes, 3,000 replicas; --quick: 20
-// nodes, 1,000 replicas). The issue's 100 × 10,000 fits in this machine's memory now (about
-// 13 GiB) but does not finish with 25 nodes per process (docs/benchmarks-cluster.md): run it
-// with --sizes 100x10000. Anchors (not run here): kube-scheduler's CI minimum of 680–810 pods/s
-// at 5,000 nodes (scheduler only, no kubelets), kwok about 20 pods/s, Nomad's C2M about 1,500/s.
+// bytes sent, records merged by kind, suspicions seen; the progress lines also say how many
+// nodes node 1 sees not Ready and which pods stopped counting (deleted, not ready). The headline
+// is the last size run (full: the issue's 100 nodes, 10,000 replicas, about 7 GiB of memory;
+// --quick: 20 nodes, 1,000 replicas). Anchors (not run here): kube-scheduler's CI minimum of
+// 680–810 pods/s at 5,000 nodes (scheduler only, no kubelets), kwok about 20 pods/s, Nomad's C2M
+// about 1,500/s.
 
 import { freemem } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
@@ -34,7 +35,7 @@ const PROFILE_DIR = (() => {
 })();
 /** how many processes the nodes share (--processes, default 4) */
 const PROCESSES = numberArg('processes', 4);
-const SIZES: { n: number; r: number }[] = (sizesArg ?? (quick ? '20x1000' : '20x1000,50x5000,100x1000,100x3000'))
+const SIZES: { n: number; r: number }[] = (sizesArg ?? (quick ? '20x1000' : '20x1000,50x5000,100x1000,100x10000'))
   .split(',').map((s) => {
     const [n, r] = s.split('x').map(Number);
     if (!(n >= 1 && r >= 1)) throw new Error(`--sizes: expected NODESxREPLICAS[,...], got ${s}`);
@@ -108,13 +109,23 @@ async function run(n: number, r: number) {
     const api: ApiClient = await cluster.client();
     const running = new Set<string>();
     const nodesOf = new Map<string, string>();
+    // pods that stopped counting after they had: deleted, or no longer Running and ready — the
+    // churn (evictions, replacements) a long run can show
+    const lost = { deleted: 0, notRunning: 0, why: new Map<string, number>() };
     const watch = await api.stream('watch', { kind: 'pods', selector: 'app=tp', noInitial: true }, (ev: any) => {
       const name = ev.object?.metadata?.name;
       if (!name) return;
       if (ev.type !== 'DELETED' && isRunning(ev.object)) {
         running.add(name);
         nodesOf.set(name, ev.object.spec.nodeName);
-      } else running.delete(name);
+      } else if (running.delete(name)) {
+        if (ev.type === 'DELETED' || ev.object.metadata?.deletionTimestamp) lost.deleted++;
+        else {
+          lost.notRunning++;
+          const why = `${ev.object.status?.phase}/${ev.object.status?.conditions?.find((c: any) => c.type === 'Ready')?.reason ?? ''}`;
+          lost.why.set(why, (lost.why.get(why) ?? 0) + 1);
+        }
+      }
     });
     watch.done.catch(() => {}); // ends when the cluster is stopped (also on a signal)
     const before = await cluster.stats();
@@ -134,7 +145,10 @@ async function run(n: number, r: number) {
         // the applying node's view of the nodes: members suspected or declared dead show here
         const listed = await api.request('get', { kind: 'nodes' }).catch(() => undefined) as { items?: any[] } | undefined;
         const notReady = (listed?.items ?? []).filter((o) => o.status?.conditions?.find((c: any) => c.type === 'Ready')?.status !== 'True').length;
-        progress(`  ${running.size}/${r} Running after ${((now() - t0) / 1000).toFixed(1)} s; ${notReady} of ${n} nodes not Ready on node 1`);
+        const lostText = lost.deleted + lost.notRunning
+          ? `; left Running: ${lost.deleted} deleted, ${lost.notRunning} not Running or not ready (${[...lost.why].map(([k, v]) => `${k} ${v}`).join(', ')})`
+          : '';
+        progress(`  ${running.size}/${r} Running after ${((now() - t0) / 1000).toFixed(1)} s; ${notReady} of ${n} nodes not Ready on node 1${lostText}`);
       }
       await sleep(5);
     }
@@ -175,6 +189,8 @@ async function run(n: number, r: number) {
       processes: cluster.groups.length,
       gossip: GOSSIP,
       lag_max_ms: Math.round(Math.max(...after.map((g) => g.lagMaxMs))),
+      left_running_deleted: lost.deleted,
+      left_running_other: lost.notRunning,
       merged_per_node_by: mergedBy(before.flatMap((g) => g.nodes), nodes),
       suspected_seen: observed('suspect'),
       dead_seen: observed('dead'),
@@ -186,10 +202,10 @@ async function run(n: number, r: number) {
 }
 
 /**
- * Every node holds every pod: about 10 KiB per pod per node (measured at 50 × 5,000,
- * docs/benchmarks-cluster.md; 12 assumed) on top of about 12 MiB per node. A size that would not
- * fit in 80 % of the free memory is skipped (100 nodes × 10,000 pods needs about 13 GiB), not run
- * into the OOM killer.
+ * Every node holds every pod: about 6 KiB per pod per node (measured at 100 × 10,000: 67 MiB per
+ * node, docs/benchmarks-cluster.md; 12 assumed) on top of about 12 MiB per node. A size that would
+ * not fit in 80 % of the free memory is skipped (100 nodes × 10,000 pods is assumed to need about
+ * 13 GiB), not run into the OOM killer.
  */
 const needBytes = (n: number, r: number) => n * (12 * 2 ** 20 + r * 12 * 2 ** 10);
 const skipped: string[] = [];
