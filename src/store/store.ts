@@ -14,7 +14,7 @@
 // event writes and merges wait in order and readers await eventsLoaded().
 
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
-import { keyOf, parseKey } from '../objects/types.ts';
+import { keyOf } from '../objects/types.ts';
 import { Turns } from '../clock.ts';
 import { HLC, ZERO } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
@@ -149,6 +149,8 @@ export class Store {
   private notifying = false;
   /** per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest) */
   private digests = new Uint32Array(BUCKETS);
+  /** each object's digest bucket and the hash it adds to it */
+  private objectDigest = new Map<ObjectKey, { bucket: number; hash: number }>();
   /** the keys of each bucket (objects, and the actor records in the digest), for versionsIn */
   private bucketKeys: Set<string>[] = Array.from({ length: BUCKETS }, () => new Set());
   private rv = 0;
@@ -598,21 +600,30 @@ export class Store {
 
   private setEntry(key: ObjectKey, entry: ObjEntry) {
     const old = this.entries.get(key);
-    const bucket = bucketOf(key);
-    this.digests[bucket] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
-    if (!old) this.bucketKeys[bucket].add(key);
+    // each key's bucket and current hash are kept: one hash per write instead of three
+    const hash = objectHash(key, entry);
+    let d = this.objectDigest.get(key);
+    if (!d) {
+      this.objectDigest.set(key, d = { bucket: bucketOf(key), hash: 0 });
+      this.bucketKeys[d.bucket].add(key);
+    }
+    this.digests[d.bucket] ^= d.hash ^ hash;
+    d.hash = hash;
     this.entries.set(key, entry);
-    const kind = parseKey(key).kind;
+    const kind = key.slice(0, key.indexOf('/'));
     let m = this.byKind.get(kind);
     if (!m) this.byKind.set(kind, m = new Map());
     if (entry.obj) m.set(key, entry.obj);
     else m.delete(key);
-    for (const r of old?.obj?.metadata.ownerReferences ?? []) {
+    const before = old?.obj?.metadata.ownerReferences;
+    const after = entry.obj?.metadata.ownerReferences;
+    if (!before?.length && !after?.length) return;
+    for (const r of before ?? []) {
       const owned = this.byOwner.get(r.uid);
       owned?.delete(key);
       if (owned?.size === 0) this.byOwner.delete(r.uid);
     }
-    for (const r of entry.obj?.metadata.ownerReferences ?? []) {
+    for (const r of after ?? []) {
       let owned = this.byOwner.get(r.uid);
       if (!owned) this.byOwner.set(r.uid, owned = new Map());
       owned.set(key, entry.obj!);
