@@ -14,6 +14,7 @@ import { canonical } from '../../actors/canonical.ts';
 import { syncDeployment, syncReplicaSet } from './controllers.ts';
 import { allocateNodePorts } from '../proxy/node-ports.ts';
 import { servicesToSync, syncService } from './service-binding.ts';
+import { SyncQueue } from './sync-queue.ts';
 import type { Admission, Admitted } from './admission.ts';
 import { LIMIT_RANGER_ANNOTATION } from './limit-ranger.ts';
 import { configContent, refuseConfigUpdate, replaceConfigContent } from './config-objects.ts';
@@ -26,8 +27,15 @@ const CLUSTER_SCOPED = new Set(['Namespace', 'Node']);
 const OWNED_RETRY_MS = 5_000;
 
 export class ObjectService {
-  private pokes = new Set<ObjectKey>();
-  private pokeScheduled = false;
+  private syncs = new SyncQueue({
+    sync: (key) => this.sync(key),
+    now: () => performance.now(),
+    later: (fn, ms) => (ms > 0 ? setTimeout(fn, ms) : setImmediate(fn)),
+    turnDue: () => {
+      const turn = new Turns();
+      return () => turn.due;
+    },
+  });
 
   /** Set by the node: where an object's actor runs (undefined: nowhere, e.g. its node is gone). */
   hostOf: (obj: KObject) => string | undefined = () => undefined;
@@ -370,50 +378,33 @@ export class ObjectService {
     return started;
   }
 
-  /** Schedules a SYNC for an actor; several pokes in one turn of the event loop make one SYNC. */
+  /** Schedules a SYNC for an actor (sync-queue.ts: several pokes make one SYNC). */
   poke(key: ObjectKey) {
-    this.pokes.add(key);
-    if (this.pokeScheduled) return;
-    this.pokeScheduled = true;
-    // after the current turn of the event loop and its I/O: the changes of every message and
-    // bind answer that arrived together make one SYNC (a SYNC lists what the actor owns, so one
-    // per change would cost O(pods²) while a ReplicaSet of thousands of pods comes up)
-    setImmediate(() => this.syncPoked());
+    this.syncs.poke(key);
   }
 
-  /**
-   * SYNCs the poked actors in turns of the event loop (Turns): after a restart every controller
-   * is poked at once, and requests are answered between the turns.
-   */
-  private syncPoked() {
-    this.pokeScheduled = false;
-    const turns = new Turns();
-    for (const k of this.pokes) {
-      if (turns.due) break;
-      this.pokes.delete(k);
-      this.sync(k);
-    }
-    if (this.pokes.size && !this.pokeScheduled) {
-      this.pokeScheduled = true;
-      setImmediate(() => this.syncPoked());
-    }
-  }
-
-  private sync(key: ObjectKey) {
+  /** Sends an actor its SYNC; returns how long putting the SYNC together took, ms. */
+  private sync(key: ObjectKey): number {
     const o = this.store.get(key);
-    if (!o || !this.host.has(key)) return;
+    if (!o || !this.host.has(key)) return 0;
     const kind = parseKey(key).kind;
+    const t0 = performance.now();
     try {
-      if (kind === 'ReplicaSet') this.host.send(key, syncReplicaSet(this, o));
-      else if (kind === 'Deployment') this.host.send(key, syncDeployment(this, o));
-      else if (kind === 'Service') this.host.send(key, syncService(this, o));
+      const ev = kind === 'ReplicaSet' ? syncReplicaSet(this, o)
+        : kind === 'Deployment' ? syncDeployment(this, o)
+        : kind === 'Service' ? syncService(this, o)
+        : undefined;
+      const took = performance.now() - t0;
+      if (ev) this.host.send(key, ev);
       else if (kind === 'Namespace') {
         // only a namespace being deleted needs to know what remains in it
         if (o.metadata.deletionTimestamp) this.host.send(key, { type: 'SYNC', remaining: this.inNamespace(o.metadata.name).length, at: this.now() });
         this.admission?.namespaceSynced(o);
       }
+      return took;
     } catch (e) {
       this.onError(e);
+      return 0;
     }
   }
 }
