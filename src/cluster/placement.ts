@@ -72,13 +72,3 @@ export function placementOf(o: KObject): { nodeName: string } | { key: string } 
   const ref = o.metadata.ownerReferences?.find((r) => r.controller);
   return { key: ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o) };
 }
-
-/**
- * The host of an object's actor among the given members (alive or suspect); a pod bound to a
- * node that is gone has none (its Node actor evicts it).
- */
-export function hostOf(o: KObject, members: readonly string[]): string | undefined {
-  const p = placementOf(o);
-  if ('key' in p) return rendezvous(p.key, members);
-  return members.includes(p.nodeName) ? p.nodeName : undefined;
-}

@@ -101,7 +101,12 @@ export class StarlingNode {
     this.random = opts.random ?? Math.random;
     this.log = opts.log ?? ((m) => console.error(`[${opts.name}] ${m}`));
     const kv: KV = opts.inMemory ? new MemoryKV() : new LevelKV(join(opts.dataDir, 'db'));
-    this.store = new Store(kv, { eventsPerObject: opts.config.eventsPerObject, node: opts.name, now: () => this.clock.now() });
+    this.store = new Store(kv, {
+      eventsPerObject: opts.config.eventsPerObject,
+      node: opts.name,
+      now: () => this.clock.now(),
+      tombstoneTtlMs: opts.config.replication.tombstoneTtlMs,
+    });
     const onError = (key: ObjectKey, e: unknown) => this.log(`actor ${key}: ${(e as Error)?.stack ?? e}`);
     this.host = new ActorHost(this.store, this.clock, opts.name, opts.config.transitionsPerActor, onError);
     this.objects = new ObjectService(this.store, this.host, this.clock, (e) => this.log(`store: ${(e as Error)?.stack ?? e}`));
@@ -202,7 +207,11 @@ export class StarlingNode {
   }
   private aliveCache?: MemberCapacity[];
 
-  /** placement.hostOf over memberNames(), with the rendezvous results kept (MemberView). */
+  /**
+   * The member that hosts an object's actor (placement.placementOf): a bound pod's node while it
+   * is a member, else none (its Node actor evicts it); anything else the member its key ranks
+   * first among memberNames(), kept until they change (MemberView).
+   */
   hostOf(o: KObject): string | undefined {
     const p = placementOf(o);
     const view = this.members();
@@ -300,7 +309,8 @@ export class StarlingNode {
    * objects whose actors it hosts, so no two nodes delete the same object.
    * The same sweep is the controllers' resync (as Kubernetes' informers resync): every
    * ReplicaSet, Deployment and Service actor hosted here gets a SYNC, so a change whose SYNC was
-   * missed is acted on within one sweep instead of never.
+   * missed is acted on within one sweep instead of never. And tombstones older than
+   * replication.tombstoneTtlMs are purged (Store.purgeTombstones).
    */
   private scheduleGc() {
     this.gcTimer = this.clock.setTimeout(() => {
@@ -318,6 +328,7 @@ export class StarlingNode {
         }
       }
       for (const key of this.host.keys()) if (RESYNCED_KINDS.has(parseKey(key).kind)) this.objects.poke(key);
+      this.store.purgeTombstones().catch((e) => this.log(`purging tombstones: ${e}`));
       this.scheduleGc();
     }, this.opts.config.gcIntervalMs);
   }

@@ -16,7 +16,7 @@
 import type { KEvent, KObject, ObjectKey } from '../objects/types.ts';
 import { keyOf } from '../objects/types.ts';
 import { Turns } from '../clock.ts';
-import { HLC, ZERO } from './hlc.ts';
+import { HLC, versionTime, ZERO } from './hlc.ts';
 import type { KV, KVOp } from './kv.ts';
 import { compareText } from '../../actors/canonical.ts';
 import { fnv1a as fnv } from '../../actors/hash.ts';
@@ -76,6 +76,9 @@ export interface StoreOptions {
   /** this node's name (breaks version ties) */
   node?: string;
   now?: () => number;
+  /** tombstones (deleted objects, dropped actor records) older than this are purged by
+   * purgeTombstones() and not merged again, ms. Default: kept for ever */
+  tombstoneTtlMs?: number;
 }
 
 interface ObjEntry {
@@ -270,6 +273,44 @@ export class Store {
     this.actorEntries.delete(key);
     this.enqueue([{ type: 'del', section: 'actors', key }]).catch(() => {});
   }
+  /**
+   * Purges the tombstones older than tombstoneTtlMs — deleted objects and dropped actor records
+   * — from memory, the digest and disk; returns how many. Every node purges its own (the node
+   * runs this with its garbage collection), and merge() refuses a tombstone that old for a key it
+   * does not hold, so anti-entropy does not bring one back. Like Cassandra's gc_grace: a node
+   * that was down for longer than the TTL can bring back what was deleted meanwhile.
+   */
+  purgeTombstones(): Promise<number> {
+    const ops: KVOp[] = [];
+    for (const [key, e] of this.entries) {
+      if (e.obj !== null || !this.expired(e.sv)) continue;
+      const d = this.objectDigest.get(key);
+      if (d) {
+        this.digests[d.bucket] ^= d.hash;
+        this.objectDigest.delete(key);
+      }
+      this.entries.delete(key);
+      if (!this.actorEntries.has(key)) this.bucketKeys[bucketOf(key)].delete(key);
+      ops.push({ type: 'del', section: 'objects', key });
+    }
+    for (const [key, e] of this.actorEntries) {
+      if (e.rec !== null || !this.expired(e.v)) continue;
+      if (!isPodActorKey(key)) this.digests[bucketOf(key)] ^= actorHash(key, e);
+      this.actorEntries.delete(key);
+      if (!this.entries.has(key)) this.bucketKeys[bucketOf(key)].delete(key);
+      ops.push({ type: 'del', section: 'actors', key });
+    }
+    const purged = ops.length;
+    if (purged === 0) return Promise.resolve(0);
+    return this.enqueue(ops).then(() => purged);
+  }
+
+  /** Whether a version is older than the tombstone TTL. */
+  private expired(version: string): boolean {
+    const ttl = this.opts.tombstoneTtlMs;
+    return ttl !== undefined && versionTime(version) < (this.opts.now ?? Date.now)() - ttl;
+  }
+
   /** The Pods' actor records this node holds, with their versions (one pod's, given its key). */
   podActorEntries(key?: ObjectKey): [string, ActorRecord][] {
     const entries = key ? [[key, this.actorEntries.get(key)] as const] : [...this.actorEntries];
@@ -391,6 +432,7 @@ export class Store {
         this.hlc.observe(r.v);
         const old = this.actorEntries.get(r.key);
         if (old && old.v >= r.v) continue;
+        if (!old && r.rec === null && this.expired(r.v)) continue; // a purged drop
         // a pod's record only beside its live pod (a late one after the delete would stay forever)
         if (r.rec && isPodActorKey(r.key) && !this.entries.get(r.key)?.obj) continue;
         const entry = { rec: r.rec, v: r.v };
@@ -424,6 +466,7 @@ export class Store {
     this.hlc.observe(r.tv);
     const key = r.key;
     const old = this.entries.get(key);
+    if (!old && r.obj === null && this.expired(r.sv)) return; // purged here already, or never known
     const newerSpec = !old || r.sv > old.sv;
     const newerStatus = !old || r.tv > old.tv;
     if (!newerSpec && !newerStatus) return;

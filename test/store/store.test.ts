@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KEvent, KObject } from '../../src/objects/types.ts';
 import { keyOf } from '../../src/objects/types.ts';
-import type { KV, KVOp, Section } from '../../src/store/kv.ts';
+import { type KV, type KVOp, MemoryKV, type Section } from '../../src/store/kv.ts';
 import { LevelKV } from '../../src/store/level.ts';
 import { type ActorRecord, BUCKETS, Store, type WatchType } from '../../src/store/store.ts';
 import { removeDir, tempDir } from '../support/sim-node.ts';
@@ -520,6 +520,48 @@ test('eventsInBackground: open resolves before the events are read, which loadEv
   assert.is(reopened.events('Pod/default/a')[0].count, 2);
   assert.is(reopened.events().length, 3001, "the deleted pod's events are gone from disk too");
   await close(reopened);
+});
+
+test('tombstones older than tombstoneTtlMs are purged from memory, the digest and disk, and not merged back', async () => {
+  let now = Date.UTC(2026, 0, 1);
+  const ttl = 60_000;
+  const openAt = async (dir: string) => {
+    const kv = new TestKV(`${dir}/db`);
+    const store = new Store(kv, { eventsPerObject: 50, node: 'n1', now: () => now, tombstoneTtlMs: ttl });
+    await store.open();
+    stores.push(store);
+    return store;
+  };
+  const dir = newDir();
+  const store = await openAt(dir);
+  const kept = pod('kept');
+  await store.commit({ put: [pod('gone'), kept, namespace('team')] });
+  await store.commit({ actors: [actorRecord(keyOf(namespace('team')), 'Active')] });
+  await store.commit({ del: [keyOf(pod('gone'))], dropActors: [keyOf(namespace('team'))] });
+  const tombstone = store.records([['o', keyOf(pod('gone'))]]);
+  assert.equal(await store.purgeTombstones(), 0, 'within the TTL: kept');
+  assert.is(store.versions(keyOf(pod('gone')))?.deleted, true);
+
+  now += ttl + 1;
+  await store.commit({ del: [keyOf(kept)] }); // a fresh tombstone stays
+  assert.equal(await store.purgeTombstones(), 2, 'the old tombstone and the old dropped actor record');
+  assert.is(store.versions(keyOf(pod('gone'))), undefined);
+  assert.is(store.versions(keyOf(kept))?.deleted, true);
+  // the digest is that of a store that never had them
+  const fresh = new Store(new MemoryKV(), { eventsPerObject: 50, node: 'n2', now: () => now, tombstoneTtlMs: ttl });
+  await fresh.open();
+  await fresh.merge(store.records([['o', keyOf(kept)], ['o', keyOf(namespace('team'))]]));
+  assert.equal(fresh.digest(), store.digest());
+  assert.equal(store.versionsIn([...Array(BUCKETS).keys()]).map((v) => v[1]).sort(), [keyOf(kept), keyOf(namespace('team'))].sort());
+  // anti-entropy from a node that still has it does not bring it back
+  await store.merge(tombstone);
+  assert.is(store.versions(keyOf(pod('gone'))), undefined);
+  // nor does a restart: it is gone from disk
+  await close(store);
+  const again = await openAt(dir);
+  assert.is(again.versions(keyOf(pod('gone'))), undefined);
+  assert.is(again.versions(keyOf(kept))?.deleted, true);
+  assert.equal(again.digest(), fresh.digest());
 });
 
 test.run();
