@@ -51,10 +51,10 @@ export interface ReplicationConfig {
    * the node that wrote it and the members ranked first by rendezvous hashing (and the pod's
    * node); `get events`, `describe` and `actors` ask every member. Default 3 */
   partialCopies: number;
-  /** a pod its controller's node is placing goes to its holders at once and to every other
-   * member when the node it is bound to pushes it, bound; if it is still unbound this long after
-   * it was written (unschedulable, or placing is slow) it is pushed to every member then, ms.
-   * Default 2000 */
+  /** a pod its controller's node is placing goes at once to the members ranked first for its
+   * controller's key, and to every other member when the node it is bound to pushes it, bound;
+   * if it is still unbound this long after it was written (unschedulable, or placing is slow) it
+   * is pushed to every member then, ms. Default 2000 */
   unboundPodPushMs: number;
 }
 

@@ -47,9 +47,9 @@ export function podRecordHolders(key: string, nodeName: string | undefined, memb
 
 /**
  * A pod its controller's node is placing: created by a controller, not bound yet, not found
- * unschedulable, not being deleted. Its creation goes to its holders (podRecordHolders) at once
- * and to the other members only if it is still unbound after `replication.unboundPodPushMs`:
- * the node that binds it pushes it, bound, to every member anyway (cluster/replicator.ts).
+ * unschedulable, not being deleted. Its creation goes to unboundPodHolders at once and to the
+ * other members only if it is still unbound after `replication.unboundPodPushMs`: the node that
+ * binds it pushes it, bound, to every member anyway (cluster/replicator.ts).
  */
 export function awaitsBinding(o: KObject | null): boolean {
   if (!o || o.kind !== 'Pod' || (o.spec as PodSpec).nodeName || o.metadata.deletionTimestamp) return false;
@@ -71,4 +71,14 @@ export function placementOf(o: KObject): { nodeName: string } | { key: string } 
   if (nodeName) return { nodeName };
   const ref = o.metadata.ownerReferences?.find((r) => r.controller);
   return { key: ref ? objectKey(ref.kind, o.metadata.namespace, ref.name) : keyOf(o) };
+}
+
+/**
+ * Where a pod its controller's node is placing (awaitsBinding) is kept until it is bound: the
+ * `copies` members ranked first for its controller's key — the controller's host, and the members
+ * that host the controller (and so place the pod) if that one goes.
+ */
+export function unboundPodHolders(o: KObject, members: readonly string[], copies: number): string[] {
+  const p = placementOf(o);
+  return 'key' in p ? rendezvousTop(p.key, members, copies) : [p.nodeName];
 }

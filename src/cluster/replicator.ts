@@ -17,7 +17,8 @@
 // them out.
 //
 // A pod a controller's node is placing (placement.awaitsBinding) is not pushed to every member
-// at its creation, only to its holders: the node it is bound to pushes it to every member a few
+// at its creation, only to the members ranked first for its controller's key (which take the
+// controller over if its host goes): the node it is bound to pushes it to every member a few
 // milliseconds later, bound (and usually Running, in the same push window), so the other
 // members merge one record of it instead of two. If it is still unbound after
 // unboundPodPushMs (found unschedulable, or its placing is slow) it goes to every member then.
@@ -26,7 +27,7 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { ReplicationConfig } from '../config.ts';
 import type { ObjectKey, PodSpec } from '../objects/types.ts';
 import { involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/store.ts';
-import { awaitsBinding, podRecordHolders, rendezvousTop } from './placement.ts';
+import { awaitsBinding, podRecordHolders, rendezvousTop, unboundPodHolders } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
 /** Records per message: keeps frames small when a whole store is exchanged. */
@@ -129,13 +130,17 @@ export class Replicator {
     return podRecordHolders(key, nodeName, [self, ...peers], this.d.config.partialCopies).filter((m) => m !== self);
   }
 
-  /** An unbound pod being placed: to its holders now, to the others when due (if still unbound). */
-  private holdBack(r: Rec, peers: string[]): string[] {
+  /**
+   * An unbound pod being placed: now to the members ranked first for its controller's key (the
+   * controller's host and the ones that take it over if it goes), to the others when due (if
+   * still unbound).
+   */
+  private holdBack(r: Extract<Rec, { k: 'o' }>, peers: string[]): string[] {
     const due = this.heldBack.get(r.key)?.due ?? this.d.clock.now() + this.d.config.unboundPodPushMs;
     this.heldBack.set(r.key, { rec: r, due });
     this.heldTimer ??= this.d.clock.setTimeout(() => this.pushHeldBack(), this.d.config.unboundPodPushMs);
     const self = this.d.transport.self;
-    return podRecordHolders(r.key, undefined, [self, ...peers], this.d.config.partialCopies).filter((m) => m !== self);
+    return unboundPodHolders(r.obj!, [self, ...peers], this.d.config.partialCopies).filter((m) => m !== self);
   }
 
   /**

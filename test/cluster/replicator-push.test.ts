@@ -1,12 +1,13 @@
 // Where the replicator pushes a local commit. Most records go to every alive member at once; a
-// pod its controller's node is placing goes to its holders only, and to the other members when
-// it is still unbound after unboundPodPushMs — the node that binds it pushes it, bound, to
-// every member, so the others merge it once instead of twice.
+// pod its controller's node is placing goes only to the members ranked first for its
+// controller's key, and to the other members when it is still unbound after unboundPodPushMs —
+// the node that binds it pushes it, bound, to every member, so the others merge it once instead
+// of twice.
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../src/clock.ts';
-import { podRecordHolders } from '../../src/cluster/placement.ts';
+import { unboundPodHolders } from '../../src/cluster/placement.ts';
 import { Replicator } from '../../src/cluster/replicator.ts';
 import { MemoryNetwork } from '../../src/cluster/transport-memory.ts';
 import { defaultConfig } from '../../src/config.ts';
@@ -70,14 +71,14 @@ async function cluster() {
   return { stores, pass, holding, stop, net };
 }
 
-test('a pod its controller is placing goes to its holders at once, and to no one else once another node has bound it', async () => {
+test("a pod its controller is placing goes at once to the members ranked first for the controller's key, and to no one else once another node has bound it", async () => {
   const c = await cluster();
   try {
     const p = pod('web-1-a');
     await c.stores.get('n1')!.commit({ put: [p] });
     await c.pass(50);
-    const holders = podRecordHolders(keyOf(p), undefined, NAMES, defaultConfig.replication.partialCopies);
-    assert.equal(c.holding(p).sort(), [...new Set(['n1', ...holders])].sort(), 'the writer and the holders only');
+    const holders = unboundPodHolders(p, NAMES, defaultConfig.replication.partialCopies);
+    assert.equal(c.holding(p).sort(), [...new Set(['n1', ...holders])].sort(), "the writer and the controller's first members only");
     // the node it is bound to writes the binding and pushes it to every member
     const binder = NAMES.find((n) => n !== 'n1' && holders.includes(n))!;
     const bound = { ...c.stores.get(binder)!.get(keyOf(p))!, spec: { ...p.spec, nodeName: binder } };
