@@ -94,6 +94,9 @@ export interface NodeConfig {
   maxFrameBytes: number;
   /** events kept per involved object (oldest dropped first). Default 50 */
   eventsPerObject: number;
+  /** how often `get events -w` asks the members for new events (events are on a few nodes
+   * each, docs/decisions.md), ms. Default 1000 */
+  eventsWatchPollMs: number;
   /** transitions kept per actor for `starling actors KIND/NAME`. Default 20 */
   transitionsPerActor: number;
   /** sandbox (pause) image; must be present locally. Default busybox:latest */
@@ -131,6 +134,7 @@ export const defaultConfig: NodeConfig = {
   shutdownTimeoutMs: 5_000,
   maxFrameBytes: 3 * 1024 * 1024,
   eventsPerObject: 50,
+  eventsWatchPollMs: 1_000,
   transitionsPerActor: 20,
   sandboxImage: 'busybox:latest',
   pullTimeoutMs: 15_000,
@@ -167,6 +171,7 @@ export function makeConfig(overrides: Partial<NodeConfig> = {}, base = defaultCo
   positive('shutdownTimeoutMs', c.shutdownTimeoutMs);
   positive('maxFrameBytes', c.maxFrameBytes);
   positive('eventsPerObject', c.eventsPerObject);
+  positive('eventsWatchPollMs', c.eventsWatchPollMs);
   positive('transitionsPerActor', c.transitionsPerActor);
   positive('pullTimeoutMs', c.pullTimeoutMs);
   for (const [k, v] of Object.entries(c.gossip)) positive(`gossip.${k}`, v);

@@ -10,7 +10,7 @@ import { decodeJsonDocuments, decodeManifests, matchesSelector, parseSelectorStr
 import type { KEvent, KObject, LabelSelector, ObjectKey, PodSpec } from '../objects/types.ts';
 import { keyOf, objectKey, parseKey } from '../objects/types.ts';
 import { SANDBOX_CONTAINER } from '../runtime/types.ts';
-import { isoTime } from '../clock.ts';
+import { type Clock, isoTime } from '../clock.ts';
 import { canonical, compareByNamespaceAndName, compareText } from '../../actors/canonical.ts';
 import { REVISION_ANNOTATION, TEMPLATE_HASH_LABEL } from '../host/controllers.ts';
 import type { DeploymentSpec, PodTemplateSpec } from '../objects/types.ts';
@@ -313,18 +313,46 @@ export class Handlers {
     const wants = (o: KObject) =>
       o.kind === entry.kind && (ns === undefined || o.metadata.namespace === ns) && (!name || o.metadata.name === name) &&
       (!selector || matchesSelector(o.metadata.labels ?? {}, selector));
+    if (entry.kind === 'Event') return this.watchEvents(ns, selector, wants, !args.noInitial, stream);
     const off = this.node.store.watch((type, o) => {
       if (wants(o)) stream.item({ type, object: o });
     });
     stream.onCancel(off);
     if (args.noInitial) return;
-    if (entry.kind !== 'Event') {
-      for (const o of this.select(this.node.store.list(entry.kind, ns), selector)) if (wants(o)) stream.item({ type: 'ADDED', object: o });
-      return;
-    }
-    this.list(entry.kind, ns, selector).then((items) => {
-      for (const o of items) if (wants(o)) stream.item({ type: 'ADDED', object: o });
-    }, () => {});
+    for (const o of this.select(this.node.store.list(entry.kind, ns), selector)) if (wants(o)) stream.item({ type: 'ADDED', object: o });
+  }
+
+  /**
+   * `get events -w`: events are on a few nodes each, not in this node's store, so the members
+   * are asked again every eventsWatchPollMs and what is new is streamed — ADDED for an event not
+   * seen yet, MODIFIED for one whose count went up (kubectl shows both as lines).
+   */
+  private watchEvents(ns: string | undefined, selector: LabelSelector | undefined, wants: (o: KObject) => boolean, initial: boolean, stream: Stream) {
+    const seen = new Map<string, number>();
+    let cancelled = false;
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const poll = (emit: boolean) =>
+      this.list('Event', ns, selector).then((items) => {
+        if (cancelled) return;
+        const now = new Map<string, number>();
+        for (const o of items) {
+          if (!wants(o)) continue;
+          const id = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+          const count = (o as unknown as KEvent).count ?? 1;
+          now.set(id, count);
+          const before = seen.get(id);
+          if (emit && (before === undefined || count > before)) stream.item({ type: before === undefined ? 'ADDED' : 'MODIFIED', object: o });
+        }
+        seen.clear();
+        for (const [id, count] of now) seen.set(id, count);
+      }, () => {}).finally(() => {
+        if (!cancelled) timer = this.node.clock.setTimeout(() => poll(true), this.node.opts.config.eventsWatchPollMs);
+      });
+    stream.onCancel(() => {
+      cancelled = true;
+      if (timer) this.node.clock.clearTimeout(timer);
+    });
+    poll(initial);
   }
 
   async describe(args: Args) {

@@ -127,6 +127,23 @@ test('an event is kept on partialCopies of the 5 nodes, not spread by anti-entro
   }
 });
 
+test('get events -w on a node streams the events recorded on others: a new one ADDED, a repeat MODIFIED with its count', async () => {
+  const pod = activePods(podsOf(c.node('n1'), 'hello'))[0];
+  const seen: { type: string; reason: string; count: number }[] = [];
+  const watch = await (await c.client('n5')).stream('watch', { kind: 'events', noInitial: true }, (ev: { type: string; object: KEvent }) =>
+    seen.push({ type: ev.type, reason: ev.object.reason, count: ev.object.count }));
+  try {
+    await new Promise((r) => setTimeout(r, 500)); // the watch's first look at the members
+    c.node('n1').event(pod, 'Normal', 'WatchTest', 'recorded on n1', 'test');
+    await waitFor('the event ADDED on n5', () => seen.some((e) => e.reason === 'WatchTest' && e.type === 'ADDED'), 5_000, 20);
+    c.node('n1').event(pod, 'Normal', 'WatchTest', 'recorded on n1', 'test');
+    await waitFor('the repeat MODIFIED on n5, count 2', () => seen.some((e) => e.reason === 'WatchTest' && e.type === 'MODIFIED' && e.count === 2), 5_000, 20);
+    assert.is(seen.filter((e) => e.reason === 'WatchTest' && e.type === 'ADDED').length, 1, 'added once');
+  } finally {
+    watch.cancel();
+  }
+});
+
 test('describe of more than 100 objects gathers their events by namespace: every pod shows its own', async () => {
   const api = await c.client('n2');
   await api.request('apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: many }\n' });
