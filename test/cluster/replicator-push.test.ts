@@ -7,12 +7,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../src/clock.ts';
-import { unboundPodHolders } from '../../src/cluster/placement.ts';
+import { rendezvousTop } from '../../src/cluster/placement.ts';
 import { Replicator } from '../../src/cluster/replicator.ts';
 import { MemoryNetwork } from '../../src/cluster/transport-memory.ts';
 import { defaultConfig } from '../../src/config.ts';
 import type { KObject } from '../../src/objects/types.ts';
-import { keyOf } from '../../src/objects/types.ts';
+import { keyOf, objectKey } from '../../src/objects/types.ts';
 import { MemoryKV } from '../../src/store/kv.ts';
 import { Store } from '../../src/store/store.ts';
 
@@ -77,7 +77,8 @@ test("a pod its controller is placing goes at once to the members ranked first f
     const p = pod('web-1-a');
     await c.stores.get('n1')!.commit({ put: [p] });
     await c.pass(50);
-    const holders = unboundPodHolders(p, NAMES, defaultConfig.replication.partialCopies);
+    // the ReplicaSet's host and the members that take it over if it goes
+    const holders = rendezvousTop(objectKey('ReplicaSet', 'default', 'web-1'), NAMES, defaultConfig.replication.partialCopies);
     assert.equal(c.holding(p).sort(), [...new Set(['n1', ...holders])].sort(), "the writer and the controller's first members only");
     // the node it is bound to writes the binding and pushes it to every member
     const binder = NAMES.find((n) => n !== 'n1' && holders.includes(n))!;
