@@ -328,7 +328,7 @@ export class Handlers {
    * seen yet, MODIFIED for one whose count went up (kubectl shows both as lines).
    */
   private watchEvents(ns: string | undefined, selector: LabelSelector | undefined, wants: (o: KObject) => boolean, initial: boolean, stream: Stream) {
-    const seen = new Map<string, number>();
+    let seen = new Map<string, number>(); // event → its count, as last streamed
     let cancelled = false;
     let timer: ReturnType<Clock['setTimeout']> | undefined;
     const poll = (emit: boolean) =>
@@ -343,8 +343,7 @@ export class Handlers {
           const before = seen.get(id);
           if (emit && (before === undefined || count > before)) stream.item({ type: before === undefined ? 'ADDED' : 'MODIFIED', object: o });
         }
-        seen.clear();
-        for (const [id, count] of now) seen.set(id, count);
+        seen = now;
       }, () => {}).finally(() => {
         if (!cancelled) timer = this.node.clock.setTimeout(() => poll(true), this.node.opts.config.eventsWatchPollMs);
       });

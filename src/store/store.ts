@@ -152,8 +152,6 @@ export class Store {
   private notifying = false;
   /** per bucket, the XOR of the hashes of its entries' versions (anti-entropy digest) */
   private digests = new Uint32Array(BUCKETS);
-  /** each object's digest bucket and the hash it adds to it */
-  private objectDigest = new Map<ObjectKey, { bucket: number; hash: number }>();
   /** the keys of each bucket (objects, and the actor records in the digest), for versionsIn */
   private bucketKeys: Set<string>[] = Array.from({ length: BUCKETS }, () => new Set());
   private rv = 0;
@@ -284,11 +282,7 @@ export class Store {
     const ops: KVOp[] = [];
     for (const [key, e] of this.entries) {
       if (e.obj !== null || !this.expired(e.sv)) continue;
-      const d = this.objectDigest.get(key);
-      if (d) {
-        this.digests[d.bucket] ^= d.hash;
-        this.objectDigest.delete(key);
-      }
+      this.digests[bucketOf(key)] ^= objectHash(key, e);
       this.entries.delete(key);
       if (!this.actorEntries.has(key)) this.bucketKeys[bucketOf(key)].delete(key);
       ops.push({ type: 'del', section: 'objects', key });
@@ -321,9 +315,8 @@ export class Store {
   }
   /** Events about one object (by key), or all events; oldest first. */
   events(involvedKey?: ObjectKey): KEvent[] {
-    if (involvedKey) return (this.eventLog.get(involvedKey) ?? []).map((e) => e.event);
-    return [...this.eventLog.values()].flat().map((e) => e.event)
-      .sort((a, b) => compareText(a.lastTimestamp, b.lastTimestamp));
+    const events = this.eventEntries(involvedKey ? [involvedKey] : undefined).map(([, e]) => e);
+    return involvedKey ? events : events.sort((a, b) => compareText(a.lastTimestamp, b.lastTimestamp));
   }
   /** Events with their ids (the same on every node that holds a copy): about the given objects, or all. */
   eventEntries(involvedKeys?: readonly ObjectKey[]): [string, KEvent][] {
@@ -643,15 +636,9 @@ export class Store {
 
   private setEntry(key: ObjectKey, entry: ObjEntry) {
     const old = this.entries.get(key);
-    // each key's bucket and current hash are kept: one hash per write instead of three
-    const hash = objectHash(key, entry);
-    let d = this.objectDigest.get(key);
-    if (!d) {
-      this.objectDigest.set(key, d = { bucket: bucketOf(key), hash: 0 });
-      this.bucketKeys[d.bucket].add(key);
-    }
-    this.digests[d.bucket] ^= d.hash ^ hash;
-    d.hash = hash;
+    const bucket = bucketOf(key);
+    this.digests[bucket] ^= (old ? objectHash(key, old) : 0) ^ objectHash(key, entry);
+    if (!old) this.bucketKeys[bucket].add(key);
     this.entries.set(key, entry);
     const kind = key.slice(0, key.indexOf('/'));
     let m = this.byKind.get(kind);
