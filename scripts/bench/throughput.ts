@@ -18,6 +18,7 @@
 // 680–810 pods/s at 5,000 nodes (scheduler only, no kubelets), kwok about 20 pods/s, Nomad's C2M
 // about 1,500/s.
 
+import { mkdirSync } from 'node:fs';
 import { freemem } from 'node:os';
 import type { ApiClient } from '../../src/api/client.ts';
 import { defaultGossip } from '../../src/config.ts';
@@ -156,7 +157,10 @@ async function run(n: number, r: number) {
     for (const q of [10, 50, 90]) marks[`t${q}_s`] ??= round((t1 - t0) / 1000);
     const seconds = (t1 - t0) / 1000;
     watch.cancel();
-    if (PROFILE_DIR) await cluster.profile('stop', PROFILE_DIR);
+    if (PROFILE_DIR) {
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      await cluster.profile('stop', PROFILE_DIR);
+    }
     const after = await cluster.stats();
     const cpu = after.reduce((s, g) => s + g.cpuS, 0) - before.reduce((s, g) => s + g.cpuS, 0);
     const rss = after.reduce((s, g) => s + g.rss, 0);

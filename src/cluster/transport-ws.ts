@@ -62,6 +62,8 @@ export interface TransportCounters {
   linksAccepted: number;
   /** handshakes refused because a side could not prove it knows the cluster secret */
   authFailures: number;
+  /** WebSocket pings sent (to links silent for a ping period) */
+  pings: number;
 }
 
 interface Link {
@@ -73,6 +75,8 @@ interface Link {
   queue: Uint8Array[];
   /** a pong or a frame since the last ping */
   alive: boolean;
+  /** a frame since the last ping round: the link needs no ping this round */
+  heard: boolean;
 }
 
 interface Pending {
@@ -100,6 +104,7 @@ export class WsTransport implements Transport {
     linksOpened: 0,
     linksAccepted: 0,
     authFailures: 0,
+    pings: 0,
   };
   private readonly key: Uint8Array;
   private readonly log: (msg: string) => void;
@@ -278,7 +283,7 @@ export class WsTransport implements Transport {
     } finally {
       this.handshaking.delete(conn);
     }
-    const link: Link = { peer: from, conn, outbound: false, state: 'open', queue: [], alive: true };
+    const link: Link = { peer: from, conn, outbound: false, state: 'open', queue: [], alive: true, heard: false };
     this.all.add(link);
     this.counters.linksAccepted++;
     const current = this.links.get(from);
@@ -315,7 +320,7 @@ export class WsTransport implements Transport {
       return undefined;
     }
     const conn = new FrameConn(ws, 4);
-    const link: Link = { peer, conn, outbound: true, state: 'connecting', queue: [], alive: true };
+    const link: Link = { peer, conn, outbound: true, state: 'connecting', queue: [], alive: true, heard: false };
     this.links.set(peer, link);
     this.all.add(link);
     conn.onClose(() => this.linkClosed(link, conn.describeClose()));
@@ -366,6 +371,7 @@ export class WsTransport implements Transport {
     this.counters.receivedFrames++;
     this.counters.receivedBytes += size;
     link.alive = true;
+    link.heard = true;
     if (this.closed) return;
     const peer = link.peer;
     if (this.blocked.has(peer)) {
@@ -498,14 +504,26 @@ export class WsTransport implements Transport {
     this.log(`cannot link to ${peer} (${this.addrs.get(peer) ?? 'no address'}): ${reason}`);
   }
 
+  /**
+   * Every period: a link that carried a frame since the last round is alive and is not pinged
+   * (under load every link carries frames, and 99 pings and pongs per node per period cost more
+   * than the frames); a silent one is pinged, and closed if it answered neither frame nor pong
+   * since the last ping.
+   */
   private pingAll() {
     for (const link of this.all) {
       if (link.state !== 'open') continue;
+      if (link.heard) {
+        link.heard = false;
+        link.alive = true;
+        continue;
+      }
       if (!link.alive) {
         link.conn.abort(CLOSE.timeout, 'no pong');
         continue;
       }
       link.alive = false;
+      this.counters.pings++;
       try {
         link.conn.ws.ping();
       } catch {

@@ -255,6 +255,34 @@ test('pings keep an idle link up and close a link whose peer stopped answering',
   assert.ok(await waitFor(() => !p.linkStates().some((l) => l.peer === 'r'), 2000), JSON.stringify(p.linkStates()));
 });
 
+test('a link that carries frames is not pinged; once silent it is, and stays up', async () => {
+  const p = new WsTransport({ self: 'p', clusterSecret: SECRET, pingIntervalMs: 60 });
+  const q = new WsTransport({ self: 'q', clusterSecret: SECRET, pingIntervalMs: 60 });
+  const ps = await startPeerServer({ transport: p });
+  const qs = await startPeerServer({ transport: q });
+  others.push({ stop: async () => (await p.close(), await q.close(), await ps.stop(), await qs.stop()) });
+  let got = 0;
+  q.onMessage(() => got++);
+  p.onMessage(() => got++);
+  p.setAddress('q', qs.addr);
+  q.setAddress('p', ps.addr);
+  p.send('q', { t: 'hi' });
+  assert.ok(await waitFor(() => got === 1, 1000));
+  // frames both ways every 10 ms for 8 ping periods: neither side pings
+  const pings = { p: p.counters.pings, q: q.counters.pings };
+  for (let i = 0; i < 48; i++) {
+    p.send('q', { t: 'tick' });
+    q.send('p', { t: 'tick' });
+    await sleep(10);
+  }
+  assert.ok(p.counters.pings - pings.p <= 1 && q.counters.pings - pings.q <= 1, JSON.stringify([pings, p.counters.pings, q.counters.pings]));
+  // silent: both ping every period, the pongs keep the link up
+  await sleep(400);
+  assert.ok(p.counters.pings - pings.p >= 3, `p pinged ${p.counters.pings - pings.p} times`);
+  assert.is(p.counters.linksOpened + q.counters.linksOpened, 1, 'one link, never reopened');
+  assert.ok(p.linkStates().some((l) => l.peer === 'q' && l.state === 'open'));
+});
+
 test('close rejects pending requests and closes every link', async () => {
   const c = M('c');
   const pending = c.t.request('a', { t: 'ignore' }, 5000);
