@@ -1,5 +1,6 @@
 // Hosts actors on this node: creates or restores one xstate actor per object, routes events to
-// it, persists every transition (snapshot + the object's derived status in one commit), keeps a
+// it, persists its snapshots (snapshot + the object's derived status in one commit, at the end
+// of the event-loop turn in which they changed: several in one turn make one write), keeps a
 // log of recent transitions, and re-arms back-off deadlines kept in context (`wakeAt`) because
 // xstate does not restore timers with a persisted snapshot.
 //
@@ -38,8 +39,10 @@ interface Hosted {
   timer?: TimerHandle;
   wakeAt?: number;
   lastEvent: string;
-  /** the record the actor was restored from, until its first persist */
+  /** the record the actor was restored from, until its first write */
   restoredFrom?: ActorRecord;
+  /** a snapshot since the last write (written at the end of the turn) */
+  unwritten: boolean;
 }
 
 /** An actor restored but not made yet: its record is in the store. */
@@ -56,6 +59,9 @@ export class ActorHost {
   private machines = new Map<string, AnyStateMachine>();
   /** each running actor's object key, for the provided `execute` */
   private keyOfActor = new WeakMap<object, ObjectKey>();
+  /** actors with a snapshot to write at the end of this turn, and the immediate that writes them */
+  private unwritten = new Set<ObjectKey>();
+  private writing?: ReturnType<typeof setImmediate>;
 
   constructor(
     private store: Store,
@@ -148,6 +154,7 @@ export class ActorHost {
       transitions: restored ? [...record.transitions] : [],
       lastEvent: restored ? 'xstate.restore' : 'xstate.init',
       restoredFrom: restored ? record : undefined,
+      unwritten: false,
     };
     this.hosted.set(key, h);
     this.keyOfActor.set(actor, key);
@@ -156,7 +163,7 @@ export class ActorHost {
       error: (e: unknown) => this.onError(key, e),
     });
     actor.start(); // notifies the subscriber of the first snapshot (persisted there)
-    if (h.lastJson === '') this.persist(key, h, actor.getSnapshot());
+    if (!h.unwritten && h.lastJson === '') this.persist(key, h, actor.getSnapshot());
   }
 
   /** Sends an event to the object's actor (ignored when this node does not host it). */
@@ -176,35 +183,78 @@ export class ActorHost {
     const h = this.hosted.get(key);
     if (h) {
       if (h.timer) this.clock.clearTimeout(h.timer);
+      // not written: this node no longer hosts it, and an object's status has one writer, the
+      // actor's host (a node that stops writes everything first: stopAll)
+      this.unwritten.delete(key);
       h.actor.stop();
       this.hosted.delete(key);
     }
     return drop ? { dropActors: [key] } : {};
   }
 
+  /** The node stops: every pending snapshot is written, then every actor stopped. */
   stopAll() {
+    this.flush();
     for (const key of this.keys()) this.stop(key, false);
   }
 
+  /**
+   * A new snapshot: its state goes into the transition log and its deadline is armed at once;
+   * writing it (record and status, one commit) waits for the end of this event-loop turn, so the
+   * several snapshots an actor goes through in one turn (an event, the commands it runs, the
+   * answers they get at once) make one commit, not one each.
+   */
   private persist(key: ObjectKey, h: Hosted, snap: any) {
+    if (!this.store.get(key)) return;
+    const state = statePath(snap.value);
+    if (state !== h.state) {
+      const at = isoTime(this.clock.now());
+      if (h.state !== '') {
+        h.transitions.push({ event: h.lastEvent, from: h.state, to: state, at });
+        if (h.transitions.length > this.transitionsKept) h.transitions.splice(0, h.transitions.length - this.transitionsKept);
+      }
+      h.state = state;
+      h.since = at;
+    }
+    this.rearm(key, h, snap.context?.wakeAt);
+    h.unwritten = true;
+    this.unwritten.add(key);
+    this.writing ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Writes now what is waiting for the end of the turn: one actor's snapshot, or every one
+   * (what is sent with a bind request, or replicated before a node stops, must be current).
+   */
+  flush(key?: ObjectKey) {
+    if (key !== undefined) {
+      const h = this.hosted.get(key);
+      if (h) this.write(key, h);
+      return;
+    }
+    if (this.writing) clearImmediate(this.writing);
+    this.writing = undefined;
+    // what these writes make other actors do is written at the end of the next turn
+    for (const k of [...this.unwritten]) {
+      const h = this.hosted.get(k);
+      if (h) this.write(k, h);
+      else this.unwritten.delete(k);
+    }
+  }
+
+  /** Commits an actor's snapshot if it changed: its record and its object's derived status. */
+  private write(key: ObjectKey, h: Hosted) {
+    if (!h.unwritten) return;
+    h.unwritten = false;
+    this.unwritten.delete(key);
     const restoredFrom = h.restoredFrom;
     h.restoredFrom = undefined;
     const obj = this.store.get(key);
     if (!obj) return;
-    const state = statePath(snap.value);
-    const now = this.clock.now();
-    if (state !== h.state) {
-      if (h.state !== '') {
-        h.transitions.push({ event: h.lastEvent, from: h.state, to: state, at: isoTime(now) });
-        if (h.transitions.length > this.transitionsKept) h.transitions.splice(0, h.transitions.length - this.transitionsKept);
-      }
-      h.state = state;
-      h.since = isoTime(now);
-    }
-    const ctx = snap.context;
+    const state = h.state;
+    const ctx = h.actor.getSnapshot().context;
     const status = h.binding.statusOf?.(ctx, obj);
     const json = JSON.stringify([state, { ...ctx, commands: undefined }, status]);
-    this.rearm(key, h, ctx?.wakeAt);
     if (json === h.lastJson) return;
     h.lastJson = json;
     // a restart restores every actor: its record is rewritten only when something changed (its

@@ -249,6 +249,7 @@ export class StarlingNode {
       members: () => this.aliveMembers(),
       bindTimeoutMs: this.opts.config.bindTimeoutMs,
       send: (key, ev) => this.host.send(key, ev),
+      writeActor: (key) => this.host.flush(key),
       now: () => this.clock.now(),
       log: this.log,
     });
@@ -340,6 +341,7 @@ export class StarlingNode {
     await this.services.stop();
     await this.membership.leave().catch(() => {});
     for (const u of this.unsubscribes) u();
+    this.host.flush();
     this.replicator.flush();
     this.replicator.stop();
     await this.membership.stop();

@@ -29,6 +29,8 @@ export interface SchedulerDeps {
   bindTimeoutMs: number;
   /** tell the pod's actor */
   send(key: ObjectKey, event: { type: string; [k: string]: unknown }): void;
+  /** write the pod actor's snapshot now, if it waits for the end of the turn (ActorHost.flush) */
+  writeActor(key: ObjectKey): void;
   now(): number;
   log(msg: string): void;
 }
@@ -203,6 +205,11 @@ export class Scheduler {
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
     try {
+      // called from inside the pod actor's transition: the record a bind request carries, and
+      // the pod's status, must be those that transition leads to, written before the request
+      // leaves (a status written after another node bound the pod would undo the binding)
+      await undefined;
+      this.d.writeActor(key);
       const pod = this.d.store.get(key);
       if (!pod || (pod.spec as PodSpec).nodeName || pod.metadata.deletionTimestamp) return;
       const needs = podNeeds(pod);

@@ -22,6 +22,9 @@ import { deploymentStatus } from '../../src/host/controllers.ts';
 import { MemoryKV } from '../../src/store/kv.ts';
 import { Store } from '../../src/store/store.ts';
 
+/** One event-loop turn: an actor's snapshot is written at the end of the turn it changed in. */
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
 const test = suite('deployment machine: conditions, deadline, pause, Recreate, round trip');
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -150,8 +153,10 @@ test('progress deadline through the ActorHost: it re-arms wakeAt on a simulated 
   host.ensure(store.get(key)!, key);
   assert.is(host.state(key), 'Progressing');
   clock.advance(9_000);
+  await turn();
   assert.is(store.get(key)!.status.conditions[1].reason, 'FoundNewReplicaSet', 'a fresh actor found its new ReplicaSet');
   clock.advance(2_000);
+  await turn();
   const p = store.get(key)!.status.conditions.find((c: any) => c.type === 'Progressing');
   assert.is(p.status, 'False');
   assert.is(p.reason, 'ProgressDeadlineExceeded');

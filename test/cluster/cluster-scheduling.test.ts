@@ -320,4 +320,37 @@ test('the pods of one Deployment created at the same moment spread evenly over e
   }
 });
 
+test("a bind request carries the pod actor's record as its last transition left it, written before the request leaves", async () => {
+  // the node that places a pod writes its status and actor record at the end of a turn; a bind
+  // sent before that write would let the write (the pod unbound, in the placing node's view)
+  // land after the binding and undo it
+  const sent: { from: string; key: string; carried?: string; written?: string; now?: string }[] = [];
+  const restore: (() => void)[] = [];
+  for (const n of c.upNames()) {
+    const node = c.node(n);
+    const request = node.transport.request.bind(node.transport);
+    node.transport.request = (to, msg, timeoutMs) => {
+      if (msg.t === 'bind') {
+        const key = `Pod/${(msg.pod as KObject).metadata.namespace}/${(msg.pod as KObject).metadata.name}`;
+        sent.push({ from: n, key, carried: (msg.actor as { rec?: { state?: string } } | undefined)?.rec?.state, written: node.store.actor(key)?.state, now: node.host.state(key) });
+      }
+      return request(to, msg, timeoutMs);
+    };
+    restore.push(() => (node.transport.request = request));
+  }
+  try {
+    await (await c.client('n1')).request('apply', { manifest: deployment('carried', 6, { cpu: '100m' }) });
+    await waitFor('6 carried pods Running', () => activePods(podsOf(c.node('n1'), 'carried')).filter((p) => p.status?.phase === 'Running').length === 6, 15_000, 50);
+  } finally {
+    for (const r of restore) r();
+  }
+  assert.ok(sent.length >= 3, `binds sent to other nodes: ${sent.length}`);
+  for (const b of sent) {
+    assert.ok(b.now, `${b.key} is hosted on ${b.from} while it is being placed`);
+    assert.is(b.written, b.now, `${b.key}: the record written on ${b.from} when the bind left`);
+    assert.is(b.carried, b.now, `${b.key}: the record the bind carries`);
+  }
+  await deleteDeployments(['carried']);
+});
+
 test.run();
