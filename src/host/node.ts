@@ -248,7 +248,10 @@ export class StarlingNode {
       transport: this.transport,
       members: () => this.aliveMembers(),
       bindTimeoutMs: this.opts.config.bindTimeoutMs,
-      send: (key, ev) => this.host.send(key, ev),
+      send: (key, ev) => {
+        if (ev.type === 'UNSCHEDULABLE') this.waitingForRoom.add(key);
+        this.host.send(key, ev);
+      },
       writeActor: (key) => this.host.flush(key),
       now: () => this.clock.now(),
       log: this.log,
@@ -359,7 +362,10 @@ export class StarlingNode {
     for (const kind of ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod', 'HorizontalPodAutoscaler', 'Service']) {
       for (const obj of this.store.list(kind)) {
         const key = keyOf(obj);
-        if (this.place(obj, key)) hosted.push(key);
+        if (!this.place(obj, key)) continue;
+        hosted.push(key);
+        // restored or moved here, it may have been found unschedulable elsewhere or before
+        if (kind === 'Pod' && !(obj.spec as PodSpec).nodeName) this.waitingForRoom.add(key);
       }
     }
     return hosted;
@@ -459,14 +465,20 @@ export class StarlingNode {
     if (m.state === 'alive') this.replaceUnschedulable();
   }
 
-  /** Room may have appeared: unbound pods hosted here try to be placed again. */
+  /**
+   * Room may have appeared: unbound pods hosted here that were found unschedulable try to be
+   * placed again. Visits the pods that may be waiting (not every actor: a member refuting a
+   * suspicion, or a pod deleted anywhere, calls this).
+   */
   private replaceUnschedulable() {
-    for (const key of this.host.keys()) {
-      if (parseKey(key).kind !== 'Pod') continue;
+    for (const key of this.waitingForRoom) {
       const ctx = this.host.context<PodContext>(key);
-      if (ctx && !ctx.node && ctx.unschedulable) this.host.send(key, { type: 'PLACE', at: this.clock.now() });
+      if (!ctx || ctx.node) this.waitingForRoom.delete(key);
+      else if (ctx.unschedulable) this.host.send(key, { type: 'PLACE', at: this.clock.now() });
     }
   }
+  /** Pods hosted here that the scheduler found no room for, or may have (restored, moved here). */
+  private waitingForRoom = new Set<ObjectKey>();
 
   /** The default namespace and this node's Node object (its status comes from its Node actor). */
   private async ensureBuiltins() {
