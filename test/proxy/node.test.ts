@@ -86,7 +86,8 @@ test('the Endpoints follow the ready pods: node address and published port of th
   assert.is((ep.subsets as any[])[0].ports[0].name, 'http');
   assert.equal(ep.metadata.labels, { tier: 'front' }, 'the Service labels');
   assert.is(ep.metadata.ownerReferences?.[0].uid, get('Service', 'web')!.metadata.uid);
-  assert.is(node.store.actor('Service/default/web')?.state, 'Serving');
+  // the actor's record is written at the end of the turn in which it changed
+  await waitFor('the Service actor recorded Serving', () => node.store.actor('Service/default/web')?.state === 'Serving');
 });
 
 test('a NodePort is allocated on apply; the proxy listens at port and node port', async () => {
