@@ -309,7 +309,9 @@ export function nodeBinding(
     machine: nodeMachine,
     schema: NODE_SCHEMA,
     input: () => ({ at: now(), leftEvictionMs }),
-    statusOf: (ctx: NodeContext) => nodeStatus(ctx),
+    // nothing to say before membership has described the node: an actor made on a member that
+    // has not heard of the node yet would otherwise write it Ready, with no address or capacity
+    statusOf: (ctx: NodeContext) => ctx.meta ? nodeStatus(ctx) : undefined,
     execute: (key, ctx: NodeContext) => {
       const node = objects.get(key);
       if (!node) return;
