@@ -30,6 +30,8 @@ import { involvedKeyOf, isPodActorKey, type Rec, type Store } from '../store/sto
 import { awaitsBinding, podRecordHolders, rendezvousTop, unboundPodHolders } from './placement.ts';
 import type { PeerMessage, Transport } from './types.ts';
 
+type ObjectRec = Extract<Rec, { k: 'o' }>;
+
 /** Records per message: keeps frames small when a whole store is exchanged. */
 const CHUNK = 400;
 
@@ -52,7 +54,7 @@ export class Replicator {
   private outbox = new Map<string, Rec>();
   private flushTimer?: TimerHandle;
   /** unbound pods sent to their holders only, by key: pushed to every member when due */
-  private heldBack = new Map<ObjectKey, { rec: Rec; due: number }>();
+  private heldBack = new Map<ObjectKey, { rec: ObjectRec; due: number }>();
   private heldTimer?: TimerHandle;
   private aeTimer?: TimerHandle;
   private stopped = false;
@@ -135,7 +137,7 @@ export class Replicator {
    * controller's host and the ones that take it over if it goes), to the others when due (if
    * still unbound).
    */
-  private holdBack(r: Extract<Rec, { k: 'o' }>, peers: string[]): string[] {
+  private holdBack(r: ObjectRec, peers: string[]): string[] {
     const due = this.heldBack.get(r.key)?.due ?? this.d.clock.now() + this.d.config.unboundPodPushMs;
     this.heldBack.set(r.key, { rec: r, due });
     this.heldTimer ??= this.d.clock.setTimeout(() => this.pushHeldBack(), this.d.config.unboundPodPushMs);
@@ -160,7 +162,7 @@ export class Replicator {
       }
       this.heldBack.delete(key);
       const v = this.d.store.versions(key);
-      if (h.rec.k === 'o' && v && !v.deleted && v.sv === h.rec.sv && v.tv === h.rec.tv) due.push(h.rec);
+      if (v && !v.deleted && v.sv === h.rec.sv && v.tv === h.rec.tv) due.push(h.rec);
     }
     this.sendChunks(this.d.peers(), due);
     if (next < Infinity) this.heldTimer = this.d.clock.setTimeout(() => this.pushHeldBack(), next - now);

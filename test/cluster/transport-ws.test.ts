@@ -226,12 +226,18 @@ test('a restarted peer on a new port is reached again', async () => {
   assert.ok(await waitFor(() => received(b, 'hi-again', 'c').length === 1));
 });
 
-test('pings keep an idle link up and close a link whose peer stopped answering', async () => {
-  const p = new WsTransport({ self: 'p', clusterSecret: SECRET, pingIntervalMs: 50 });
-  const q = new WsTransport({ self: 'q', clusterSecret: SECRET, pingIntervalMs: 50 });
+/** Two transports p and q pinging every `pingIntervalMs`, each with its peer server; stopped after the suite. */
+async function pingPair(pingIntervalMs: number) {
+  const p = new WsTransport({ self: 'p', clusterSecret: SECRET, pingIntervalMs });
+  const q = new WsTransport({ self: 'q', clusterSecret: SECRET, pingIntervalMs });
   const ps = await startPeerServer({ transport: p });
   const qs = await startPeerServer({ transport: q });
   others.push({ stop: async () => (await p.close(), await q.close(), await ps.stop(), await qs.stop()) });
+  return { p, q, ps, qs };
+}
+
+test('pings keep an idle link up and close a link whose peer stopped answering', async () => {
+  const { p, q, ps, qs } = await pingPair(50);
   q.onMessage((_from, msg, reply) => reply?.({ t: 'pong', n: msg.n }));
   p.setAddress('q', qs.addr);
   assert.equal(await p.request('q', { t: 'ping', n: 1 }, 1000), { t: 'pong', n: 1 });
@@ -256,11 +262,7 @@ test('pings keep an idle link up and close a link whose peer stopped answering',
 });
 
 test('a link that carries frames is not pinged; once silent it is, and stays up', async () => {
-  const p = new WsTransport({ self: 'p', clusterSecret: SECRET, pingIntervalMs: 60 });
-  const q = new WsTransport({ self: 'q', clusterSecret: SECRET, pingIntervalMs: 60 });
-  const ps = await startPeerServer({ transport: p });
-  const qs = await startPeerServer({ transport: q });
-  others.push({ stop: async () => (await p.close(), await q.close(), await ps.stop(), await qs.stop()) });
+  const { p, q, ps, qs } = await pingPair(60);
   let got = 0;
   q.onMessage(() => got++);
   p.onMessage(() => got++);
